@@ -1,0 +1,72 @@
+"""Load a set of transcript files into briefings, skipping (and reporting) the bad ones."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from briefqa.models import Corpus, ParsedTranscript, SkippedFile
+from briefqa.parse import SIDECAR_SUFFIX, TranscriptError, parse_transcript, read_transcript_text
+from briefqa.turns import resolve
+
+TRANSCRIPT_SUFFIXES = {".txt", ".md"}
+DEFAULT_CORPUS = Path("corpus")
+
+
+def transcript_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The transcript files named, and those found (recursively) in directories named.
+
+    Inside a directory only ``.txt`` and ``.md`` files count (a LICENSE or a sidecar
+    ``.meta.toml`` is not a transcript); a file named directly is always read."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file()
+                and p.suffix in TRANSCRIPT_SUFFIXES
+                and not p.name.endswith(SIDECAR_SUFFIX)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.exists():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or directory")
+    return files
+
+
+def parse_files(files: Iterable[Path]) -> tuple[list[ParsedTranscript], list[SkippedFile]]:
+    """Parse each file on its own; a bad file is skipped with its reason, never fatal."""
+    parsed: list[ParsedTranscript] = []
+    skipped: list[SkippedFile] = []
+    seen_content: dict[str, str] = {}
+    seen_ids: dict[str, str] = {}
+    for path in files:
+        try:
+            text = read_transcript_text(path)
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            if digest in seen_content:
+                raise TranscriptError(path, f"repeats {seen_content[digest]} word for word; remove one of them")
+            transcript = parse_transcript(path, text)
+            if transcript.id in seen_ids:
+                raise TranscriptError(
+                    path, f"has the same briefing id '{transcript.id}' as {seen_ids[transcript.id]}; rename one"
+                )
+        except TranscriptError as err:
+            skipped.append(SkippedFile(path=err.path, reason=err.reason, line=err.line))
+            continue
+        except OSError as err:
+            skipped.append(SkippedFile(path=str(path), reason=f"cannot be read: {err.strerror}"))
+            continue
+        seen_content[digest] = str(path)
+        seen_ids[transcript.id] = str(path)
+        parsed.append(transcript)
+    return parsed, skipped
+
+
+def load_corpus(paths: Iterable[Path | str] = (DEFAULT_CORPUS,)) -> Corpus:
+    """Parse transcripts (files or directories) into briefings with roles and question links."""
+    parsed, skipped = parse_files(transcript_files(paths))
+    return Corpus(briefings=resolve(parsed), skipped=skipped)

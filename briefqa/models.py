@@ -1,0 +1,110 @@
+"""Typed records passed between the pipeline's stages.
+
+parse -> ParsedTranscript (one file, speakers as labelled in the text)
+turns -> Briefing / Turn (roles resolved across the corpus, answers linked to questions)
+chunk -> Passage (a turn or a piece of one, with offsets into the briefing's text)
+search/cite -> SearchResult (a passage with its citation)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["official", "chair", "reporter"]
+ROLES: tuple[Role, ...] = ("official", "chair", "reporter")
+
+
+class Person(BaseModel):
+    """A named participant, with the position the transcript gives for them."""
+
+    name: str = Field(description="Name as written in the transcript, honorific removed.")
+    title: str | None = Field(
+        default=None, description="Title or position text, when the transcript gives one."
+    )
+
+
+class LabelledTurn(BaseModel):
+    """One speaker turn as the parser found it, before roles are resolved."""
+
+    speaker: str = Field(description="The label line's text, e.g. 'Yu Jianhua' or 'CCTV'.")
+    text: str = Field(description="The turn's text: exactly text[char_start:char_end].")
+    char_start: int = Field(ge=0)
+    char_end: int = Field(ge=0)
+    line: int = Field(ge=1, description="1-based line of the label in the source file.")
+    role_hint: Role | None = Field(
+        default=None, description="Role the format itself states (e.g. a 'Q' line is a reporter)."
+    )
+
+
+class ParsedTranscript(BaseModel):
+    """Everything one transcript file says about itself."""
+
+    id: str
+    title: str
+    held_on: date | None
+    published_on: date | None
+    source: str
+    officials: list[Person] = Field(description="From the transcript's speakers block, if any.")
+    chair: Person | None
+    turns: list[LabelledTurn]
+    text: str = Field(exclude=True, repr=False)
+
+
+class Turn(BaseModel):
+    """A speaker turn with its role and, for an answer, the question it answers."""
+
+    index: int = Field(ge=0, description="Position of the turn in its briefing, from 0.")
+    speaker: str = Field(description="Who spoke: a person's name, or the outlet of a reporter.")
+    role: Role
+    text: str = Field(description="The transcript's own text of the turn.")
+    char_start: int = Field(ge=0, description="Offset of the turn's text in the briefing's text.")
+    char_end: int = Field(ge=0)
+    answers_turn: int | None = Field(
+        default=None,
+        description="For an official's answer: the index of the reporter's question it answers.",
+    )
+
+
+class Briefing(BaseModel):
+    """A parsed press conference."""
+
+    model_config = ConfigDict(frozen=False)
+
+    id: str = Field(description="Stable id derived from the file name.")
+    title: str = Field(description="The headline.")
+    held_on: date | None = Field(description="The day the press conference took place.")
+    published_on: date | None = Field(description="The page's date, when the page gives one.")
+    source: str = Field(description="Path of the transcript file.")
+    officials: list[Person]
+    chair: Person | None = Field(description="The moderator, when there is one.")
+    outlets: list[str] = Field(description="Media outlets that asked questions, in order of asking.")
+    turns: list[Turn]
+    text: str = Field(exclude=True, repr=False, description="The transcript text offsets refer to.")
+
+    def turn(self, index: int) -> Turn:
+        return self.turns[index]
+
+
+class SkippedFile(BaseModel):
+    """A transcript that could not be used, and why."""
+
+    path: str
+    reason: str = Field(description="What is wrong and what to do about it.")
+    line: int | None = None
+
+    def message(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
+
+
+class Corpus(BaseModel):
+    """The briefings parsed from a set of files, and the files that were skipped."""
+
+    briefings: list[Briefing]
+    skipped: list[SkippedFile] = Field(default_factory=list)
+
+    def get(self, briefing_id: str) -> Briefing | None:
+        return next((b for b in self.briefings if b.id == briefing_id), None)
