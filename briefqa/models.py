@@ -56,7 +56,7 @@ class ParsedTranscript(BaseModel):
 class Turn(BaseModel):
     """A speaker turn with its role and, for an answer, the question it answers."""
 
-    index: int = Field(ge=0, description="Position of the turn in its briefing, from 0.")
+    index: int = Field(ge=1, description="Number of the turn in its briefing, counting from 1.")
     speaker: str = Field(description="Who spoke: a person's name, or the outlet of a reporter.")
     role: Role
     text: str = Field(description="The transcript's own text of the turn.")
@@ -85,7 +85,8 @@ class Briefing(BaseModel):
     text: str = Field(exclude=True, repr=False, description="The transcript text offsets refer to.")
 
     def turn(self, index: int) -> Turn:
-        return self.turns[index]
+        """The turn with this number (counting from 1)."""
+        return self.turns[index - 1]
 
 
 class SkippedFile(BaseModel):

@@ -64,7 +64,7 @@ def _propagate(pairs, roles: dict[str, Role]) -> None:
 
 
 def link_answers(turns: list[Turn]) -> None:
-    """Set ``answers_turn`` on each official turn: the nearest reporter turn before it, looking
+    """Set ``answers_turn`` on each official turn: the number of the nearest reporter turn before it, looking
     back past other officials (a minister handing a question to a colleague gives two answers
     to one question) but not past the chair (who moves the conference on)."""
     for i, turn in enumerate(turns):
@@ -72,7 +72,7 @@ def link_answers(turns: list[Turn]) -> None:
             continue
         for j in range(i - 1, -1, -1):
             if turns[j].role == "reporter":
-                turn.answers_turn = j
+                turn.answers_turn = turns[j].index
                 break
             if turns[j].role == "chair":
                 break
@@ -88,7 +88,7 @@ def _briefing(t: ParsedTranscript, roles: dict[str, Role]) -> Briefing:
             char_start=lt.char_start,
             char_end=lt.char_end,
         )
-        for i, lt in enumerate(t.turns)
+        for i, lt in enumerate(t.turns, start=1)
     ]
     link_answers(turns)
     officials = {p.name: p for p in t.officials}

@@ -25,8 +25,9 @@ def test_show_json_has_turn_fields():
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     turn = data["turns"][9]
+    assert turn["index"] == 10
     assert set(turn) == {"index", "speaker", "role", "text", "char_start", "char_end", "answers_turn"}
-    assert (turn["speaker"], turn["role"], turn["answers_turn"]) == ("Sun Yuning", "official", 7)
+    assert (turn["speaker"], turn["role"], turn["answers_turn"]) == ("Sun Yuning", "official", 8)
 
 
 def test_show_unknown_id_is_a_clear_error():

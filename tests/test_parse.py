@@ -86,23 +86,24 @@ def test_roles_and_links_in_longest_briefing(briefings):
     assert by_role["official"] == {"Yu Jianhua", "Sun Yuning", "Zhao Zenglian"}
     assert by_role["reporter"] == set(b.outlets)
     links = {t.index: t.answers_turn for t in b.turns if t.role == "official"}
-    assert links[1] is None  # the minister's opening statement answers no question
-    assert links[4] == 3  # CCTV's question
+    assert links[2] is None  # the minister's opening statement answers no question
+    assert links[5] == 4  # CCTV's question
     # Handoffs: the minister passes the question on; both answers link to it.
-    assert (b.turns[8].speaker, b.turns[9].speaker, links[8], links[9]) == ("Yu Jianhua", "Sun Yuning", 7, 7)
-    assert (b.turns[21].speaker, b.turns[22].speaker, links[21], links[22]) == ("Yu Jianhua", "Zhao Zenglian", 20, 20)
-    assert links[25] == links[26] == 24
+    t = b.turn
+    assert (t(9).speaker, t(10).speaker, links[9], links[10]) == ("Yu Jianhua", "Sun Yuning", 8, 8)
+    assert (t(22).speaker, t(23).speaker, links[22], links[23]) == ("Yu Jianhua", "Zhao Zenglian", 21, 21)
+    assert links[26] == links[27] == 25
     for t in b.turns:
         if t.role != "official":
             assert t.answers_turn is None
         elif t.answers_turn is not None:
-            assert b.turns[t.answers_turn].role == "reporter"
+            assert b.turn(t.answers_turn).role == "reporter"
 
 
 def test_links_in_short_briefings(briefings):
-    assert briefings[Y2021].turns[1].answers_turn == 0
-    assert briefings[Q1_2024].turns[1].answers_turn == 0
-    assert briefings[HQD].turns[1].answers_turn is None  # follows the chair, not a question
+    assert briefings[Y2021].turn(2).answers_turn == 1
+    assert briefings[Q1_2024].turn(2).answers_turn == 1
+    assert briefings[HQD].turn(2).answers_turn is None  # follows the chair, not a question
 
 
 NOISE = [
