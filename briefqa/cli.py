@@ -116,6 +116,192 @@ def show(
         console.print(escape(turn.text))
 
 
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", "-i", help="Index directory (default: index/).")]
+
+
+def _progress(description: str):
+    """A progress bar on stderr; returns (callback, context manager)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   console=Console(stderr=True), transient=True)
+    task = bar.add_task(description, total=None)
+    return (lambda done, total: bar.update(task, completed=done, total=total)), bar
+
+
+def _library_errors():
+    """Library errors the user can act on, as (exception types)."""
+    from briefqa.embed import ModelError
+    from briefqa.store import IndexLoadError
+
+    return (IndexLoadError, ModelError, FileNotFoundError, ValueError)
+
+
+def _render_report(report) -> None:
+    _report_skipped(report.skipped)
+    if not report.written:
+        typer.echo(f"{report.index}: unchanged ({report.passages} passages); nothing to do.")
+        return
+    parts = [f"{len(getattr(report, name))} {name}" for name in ("added", "replaced", "unchanged", "removed")
+             if getattr(report, name)]
+    typer.echo(
+        f"{report.index}: {report.passages} passages ({report.embedded} embedded, {report.reused} reused); "
+        f"briefings: {', '.join(parts)}; {report.seconds:.1f} s"
+    )
+
+
+index_app = typer.Typer(help="Build, extend and inspect an index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+@index_app.command("build")
+def index_build(
+    corpus_dir: Annotated[Optional[list[Path]], typer.Argument(help="Transcript files or directories (default: corpus/).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Index directory (default: index/).")] = None,
+    model: Annotated[str, typer.Option(help="sentence-transformers model name or path.")] = "all-MiniLM-L6-v2",
+    faiss_index: Annotated[str, typer.Option("--faiss-index", help="flat (exact) or hnsw (approximate, for large corpora).")] = "flat",
+) -> None:
+    """Build an index from transcripts. Unchanged passages keep their vectors.
+
+    Example: briefqa index build corpus/ --out index/
+    """
+    from briefqa.index import build_index
+
+    callback, bar = _progress("Embedding passages")
+    try:
+        with bar:
+            report = build_index(corpus_dir, out, model=model, faiss_index=faiss_index, progress=callback)
+    except _library_errors() as err:
+        _fail(str(err))
+    _render_report(report)
+
+
+@index_app.command("add")
+def index_add(
+    files: Annotated[list[Path], typer.Argument(help="Transcript files (or directories) to add.")],
+    index: IndexOpt = None,
+) -> None:
+    """Add transcripts to an index, embedding only what is new; a changed file replaces its passages.
+
+    Example: briefqa index add new-briefing.txt --index index/
+    """
+    from briefqa.index import add_to_index
+
+    callback, bar = _progress("Embedding passages")
+    try:
+        with bar:
+            report = add_to_index(files, index, progress=callback)
+    except _library_errors() as err:
+        _fail(str(err))
+    _render_report(report)
+
+
+@index_app.command("info")
+def index_info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Show what an index's manifest says: model, settings, corpus, size.
+
+    Example: briefqa index info --index index/
+    """
+    from briefqa.settings import default_index_dir
+    from briefqa.store import read_manifest
+
+    try:
+        manifest = read_manifest(index or default_index_dir())
+    except _library_errors() as err:
+        _fail(str(err))
+    if as_json:
+        _print_json(manifest.model_dump(mode="json"))
+        return
+    m = manifest
+    typer.echo(f"index:       {index or default_index_dir()}")
+    typer.echo(f"built:       {m.created_at.isoformat()} by briefqa {m.briefqa_version} (format {m.format_version})")
+    typer.echo(f"model:       {m.model.name} ({m.model.dimension} dimensions, sha256 {m.model.sha256 or '-'})")
+    typer.echo(f"chunking:    {m.chunking.max_tokens} tokens, {m.chunking.overlap_tokens} overlap, "
+               f"context: {', '.join(m.chunking.context) or 'none'}")
+    typer.echo(f"faiss index: {m.faiss_index}")
+    typer.echo(f"passages:    {m.passages} from {len(m.corpus)} briefings")
+    typer.echo(f"size:        {sum(m.files.values()) / 1e6:.1f} MB")
+    typer.echo(f"fingerprint: {m.fingerprint}")
+    for briefing_id in sorted(m.corpus):
+        typer.echo(f"  {briefing_id}")
+
+
+def _open_index(index: Path | None):
+    from briefqa.index import default_index_is_current, ensure_default_index, load_index
+
+    if index is None and not default_index_is_current():
+        typer.echo("Building the index for corpus/ (first use, or the corpus changed)...", err=True)
+        callback, bar = _progress("Embedding passages")
+        with bar:
+            ensure_default_index(progress=callback)
+    return load_index(index)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in your own words.")],
+    k: Annotated[int, typer.Option("-k", min=1, help="How many passages.")] = 5,
+    mode: Annotated[str, typer.Option(help="dense, bm25 or hybrid.")] = "hybrid",
+    speaker: Annotated[Optional[str], typer.Option(help="Only this speaker (any part of the name).")] = None,
+    role: Annotated[Optional[str], typer.Option(help="Only official, chair or reporter turns.")] = None,
+    outlet: Annotated[Optional[str], typer.Option(help="Only this outlet's questions and their answers.")] = None,
+    briefing: Annotated[Optional[str], typer.Option(help="Only this briefing id.")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Held on or after this date (YYYY-MM-DD).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Held on or before this date (YYYY-MM-DD).")] = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask a question; get the passages that answer it, each cited.
+
+    Example: briefqa ask "What did customs say about exotic pets?" -k 3 --since 2023-01-01
+    """
+    from pydantic import ValidationError
+
+    if mode not in ("dense", "bm25", "hybrid"):
+        _fail(f"--mode must be dense, bm25 or hybrid, not '{mode}'")
+    if role is not None and role not in ("official", "chair", "reporter"):
+        _fail(f"--role must be official, chair or reporter, not '{role}'")
+    try:
+        idx = _open_index(index)
+        results = idx.search(question, k=k, mode=mode, speaker=speaker, role=role, outlet=outlet,
+                             briefing=briefing, since=since, until=until)
+    except ValidationError as err:
+        _fail("; ".join(f"--{e['loc'][-1]}: {e['msg']}" for e in err.errors()))
+    except _library_errors() as err:
+        _fail(str(err))
+    if as_json:
+        _print_json({"query": question, "mode": mode, "results": [r.model_dump(mode="json") for r in results]})
+        return
+    _render_results(question, results)
+
+
+def _render_results(question: str, results) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.text import Text
+
+    console = Console()
+    if not results:
+        console.print("No passage matches these filters.")
+        return
+    for r in results:
+        console.print(Text(f"{r.rank}. {r.citation}", style="bold"))
+        if r.question:
+            asked = " ".join(r.question.text.split())
+            console.print(Text(f"   Q ({r.question.outlet}): {asked[:200]}{'...' if len(asked) > 200 else ''}", style="dim"))
+        body = Text("   ")
+        start = r.highlight_start - r.char_start
+        end = r.highlight_end - r.char_start
+        body.append(" ".join(r.text[:start].split()) + " " if start else "")
+        body.append(" ".join(r.text[start:end].split()), style="bold yellow")
+        body.append(" " + " ".join(r.text[end:].split()) if end < len(r.text) else "")
+        console.print(body)
+        console.print(Text(f"   [{r.passage_id}, chars {r.char_start}-{r.char_end}, score {r.score:.3f}]", style="dim"))
+        console.print()
+    del escape
+
+
 def main() -> None:
     app()
 

