@@ -37,7 +37,7 @@ VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
 FAISS_KINDS = ("flat", "hnsw")
 # A built index is never committed by accident.
-_GITIGNORE = "# built by briefqa; rebuild with 'briefqa index build'\n*\n"
+_GITIGNORE = "# built by briefqa; rebuild with 'briefqa index build'\n*\n!.gitignore\n"
 
 
 class IndexLoadError(Exception):
