@@ -302,6 +302,73 @@ def _render_results(question: str, results) -> None:
     del escape
 
 
+@app.command("eval")
+def eval_command(
+    questions: Annotated[Optional[Path], typer.Option(help="Question set (default: eval/questions.jsonl).")] = None,
+    index: IndexOpt = None,
+    mode: Annotated[Optional[list[str]], typer.Option(help="dense, bm25, hybrid; repeat for several (default: all).")] = None,
+    fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="A floor such as R@5=0.8, for every mode evaluated; repeatable.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score retrieval on a question set: R@1, R@5, R@10, MRR@10, nDCG@10, speaker@1 per mode.
+
+    Lists the questions missed in the top 5 and exits 1 when a --fail-under floor is not met.
+
+    Example: briefqa eval --mode hybrid --fail-under R@5=0.8 --fail-under MRR@10=0.6
+    """
+    from briefqa.evaluate import (
+        DEFAULT_QUESTIONS, METRICS, EvalError, EvalReport, evaluate, failed_floors, load_questions,
+        parse_floor, report_json,
+    )
+    from briefqa.settings import PROJECT_ROOT
+
+    modes = mode or ["dense", "bm25", "hybrid"]
+    for m in modes:
+        if m not in ("dense", "bm25", "hybrid"):
+            _fail(f"--mode must be dense, bm25 or hybrid, not '{m}'")
+    questions_path = questions or (DEFAULT_QUESTIONS if DEFAULT_QUESTIONS.exists() else PROJECT_ROOT / DEFAULT_QUESTIONS)
+    try:
+        floors = [parse_floor(spec) for spec in fail_under or []]
+        question_set = load_questions(questions_path)
+        idx = _open_index(index)
+        reports = evaluate(idx, question_set, modes)
+    except EvalError as err:
+        _fail(str(err))
+    except _library_errors() as err:
+        _fail(str(err))
+    report = EvalReport(questions_file=str(questions_path), index=str(idx.path),
+                        question_count=len(question_set), modes=reports)
+    if as_json:
+        sys.stdout.write(report_json(report) + "\n")
+    else:
+        _render_eval(report, METRICS)
+    failures = failed_floors(reports, floors)
+    for line in failures:
+        typer.echo(f"FAIL {line}", err=True)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _render_eval(report, metrics) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table("mode", *metrics, title=f"{report.question_count} questions, {report.questions_file}")
+    for m in report.modes:
+        table.add_row(m.mode, *(f"{m.aggregate[name]:.3f}" for name in metrics))
+    console.print(table)
+    for m in report.modes:
+        missed = m.missed(5)
+        console.print(f"\n[bold]{m.mode}: {len(missed)} question(s) missed in the top 5[/bold]")
+        for q in missed:
+            console.print(f"- {q.id} {q.question}", markup=False)
+            console.print(f"    expected {q.expected_speaker}: {q.expected_quote[:100]}", markup=False)
+            if q.top_text is not None:
+                first = " ".join(q.top_text.split())[:100]
+                console.print(f"    first    {q.top_speaker} ({q.top_passage_id}): {first}", markup=False)
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,206 @@
+"""Retrieval evaluation against a hand-made question set (format: eval/README.md).
+
+Relevance is by span: a retrieved passage is relevant to a question when it overlaps one of the
+question's evidence quotes in the transcript, so a question set survives any change of chunking.
+Ranking metrics come from ir-measures (trec_eval's definitions), over passage-level relevance.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from briefqa.models import Passage
+from briefqa.search import Fusion, Mode
+
+EVAL_DEPTH = 10
+DEFAULT_QUESTIONS = Path("eval/questions.jsonl")
+# Our names for the metrics, and ir-measures' names for them.
+IR_MEASURES = {"R@1": "R@1", "R@5": "R@5", "R@10": "R@10", "MRR@10": "RR@10", "nDCG@10": "nDCG@10"}
+SPEAKER_AT_1 = "speaker@1"
+METRICS = (*IR_MEASURES, SPEAKER_AT_1)
+
+
+class EvalError(Exception):
+    """A question set that cannot be evaluated; the message names the question and the fix."""
+
+
+class Evidence(BaseModel):
+    quote: str = Field(min_length=1, description="Exact text from the transcript that answers the question.")
+    speaker: str = Field(description="Who says it, as labelled in the transcript.")
+
+
+class EvalQuestion(BaseModel):
+    id: str
+    question: str = Field(min_length=1)
+    briefing: str = Field(description="Id of the briefing holding the evidence.")
+    evidence: list[Evidence] = Field(min_length=1)
+    category: str | None = Field(default=None, description="figure, who, policy, event, outlet or handoff.")
+    everyday: bool = Field(default=False, description="Asked in everyday words, sharing few with the answer.")
+
+
+class QuestionResult(BaseModel):
+    id: str
+    question: str
+    metrics: dict[str, float]
+    first_relevant_rank: int | None = Field(description="Rank of the first relevant passage in the top 10.")
+    expected_speaker: str
+    expected_quote: str
+    top_passage_id: str | None
+    top_speaker: str | None
+    top_text: str | None
+
+
+class ModeReport(BaseModel):
+    mode: Mode
+    fusion: Fusion | None = None
+    aggregate: dict[str, float] = Field(description="Mean of each metric over the questions.")
+    questions: list[QuestionResult]
+
+    def missed(self, depth: int = 5) -> list[QuestionResult]:
+        return [q for q in self.questions if q.first_relevant_rank is None or q.first_relevant_rank > depth]
+
+
+class EvalReport(BaseModel):
+    questions_file: str
+    index: str
+    question_count: int
+    modes: list[ModeReport]
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    path = Path(path)
+    if not path.exists():
+        raise EvalError(f"{path}: no such question file")
+    questions, seen = [], set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            question = EvalQuestion.model_validate_json(line)
+        except ValidationError as err:
+            problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+            raise EvalError(f"{path}:{number}: not a valid question ({problem})") from None
+        if question.id in seen:
+            raise EvalError(f"{path}:{number}: question id '{question.id}' is used twice")
+        seen.add(question.id)
+        questions.append(question)
+    if not questions:
+        raise EvalError(f"{path}: holds no questions")
+    return questions
+
+
+def evidence_spans(question: EvalQuestion, texts: dict[str, str]) -> list[tuple[int, int]]:
+    """Every place each evidence quote stands in its briefing's text."""
+    text = texts.get(question.briefing)
+    if text is None:
+        raise EvalError(f"question {question.id}: briefing '{question.briefing}' is not in the index")
+    spans = []
+    for evidence in question.evidence:
+        start = text.find(evidence.quote)
+        if start == -1:
+            raise EvalError(
+                f"question {question.id}: quote not found in {question.briefing}: {evidence.quote[:80]!r}. "
+                "Copy the quote exactly from the transcript."
+            )
+        while start != -1:
+            spans.append((start, start + len(evidence.quote)))
+            start = text.find(evidence.quote, start + 1)
+    return spans
+
+
+def relevant_passages(question: EvalQuestion, spans: list[tuple[int, int]], passages: list[Passage]) -> set[str]:
+    """Ids of the passages that overlap an evidence span."""
+    return {
+        p.id
+        for p in passages
+        if p.briefing_id == question.briefing and any(p.char_start < end and start < p.char_end for start, end in spans)
+    }
+
+
+def score_run(
+    qrels: dict[str, set[str]], run: dict[str, list[str]]
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """ir-measures over a run (question -> passage ids, best first): (aggregate, per question)."""
+    import ir_measures
+
+    measures = {name: ir_measures.parse_measure(spec) for name, spec in IR_MEASURES.items()}
+    names = {str(m): name for name, m in measures.items()}
+    qrel_rows = [ir_measures.Qrel(q, doc, 1) for q, docs in qrels.items() for doc in docs]
+    # Scores fall with rank so that trec_eval keeps our order (it breaks score ties by doc id).
+    run_rows = [ir_measures.ScoredDoc(q, doc, float(len(docs) - i)) for q, docs in run.items() for i, doc in enumerate(docs)]
+    per_question: dict[str, dict[str, float]] = {q: {name: 0.0 for name in IR_MEASURES} for q in qrels}
+    for metric in ir_measures.iter_calc(list(measures.values()), qrel_rows, run_rows):
+        per_question[metric.query_id][names[str(metric.measure)]] = float(metric.value)
+    aggregate = {name: sum(v[name] for v in per_question.values()) / len(per_question) for name in IR_MEASURES}
+    return aggregate, per_question
+
+
+def evaluate(
+    index,
+    questions: list[EvalQuestion],
+    modes: list[Mode] = ("dense", "bm25", "hybrid"),
+    fusion: Fusion | None = None,
+) -> list[ModeReport]:
+    """Run every question through each mode of a loaded index and score the rankings."""
+    from briefqa.store import read_transcripts
+
+    texts = {t.id: t.text for t in read_transcripts(index.path)}
+    spans = {q.id: evidence_spans(q, texts) for q in questions}
+    qrels = {q.id: relevant_passages(q, spans[q.id], index.passages) for q in questions}
+    for q in questions:
+        if not qrels[q.id]:
+            raise EvalError(f"question {q.id}: its evidence lies in no indexed passage")
+    reports = []
+    for mode in modes:
+        extra = {"fusion": fusion} if fusion and mode == "hybrid" else {}
+        rankings = {q.id: index.rank(q.question, EVAL_DEPTH, mode, **extra) for q in questions}
+        run = {qid: [index.passages[row].id for row, _ in ranking] for qid, ranking in rankings.items()}
+        aggregate, per_question = score_run(qrels, run)
+        results = []
+        for q in questions:
+            ids = run[q.id]
+            top = index.passages[rankings[q.id][0][0]] if rankings[q.id] else None
+            speakers = {e.speaker.casefold() for e in q.evidence}
+            metrics = per_question[q.id] | {SPEAKER_AT_1: float(bool(top) and top.speaker.casefold() in speakers)}
+            first = next((i for i, pid in enumerate(ids, start=1) if pid in qrels[q.id]), None)
+            results.append(
+                QuestionResult(
+                    id=q.id, question=q.question, metrics=metrics, first_relevant_rank=first,
+                    expected_speaker=q.evidence[0].speaker, expected_quote=q.evidence[0].quote,
+                    top_passage_id=top.id if top else None, top_speaker=top.speaker if top else None,
+                    top_text=top.text if top else None,
+                )
+            )
+        aggregate[SPEAKER_AT_1] = sum(r.metrics[SPEAKER_AT_1] for r in results) / len(results)
+        reports.append(ModeReport(mode=mode, fusion=fusion if mode == "hybrid" else None,
+                                  aggregate=aggregate, questions=results))
+    return reports
+
+
+def parse_floor(spec: str) -> tuple[str, float]:
+    """'R@5=0.8' -> ('R@5', 0.8)."""
+    name, _, value = spec.partition("=")
+    name = name.strip()
+    if name not in METRICS:
+        raise ValueError(f"unknown metric '{name}' in --fail-under; choose from {', '.join(METRICS)}")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise ValueError(f"--fail-under {spec}: the floor must be a number, e.g. {name}=0.8") from None
+
+
+def failed_floors(reports: list[ModeReport], floors: list[tuple[str, float]]) -> list[str]:
+    """One line per metric below its floor, in any mode evaluated."""
+    return [
+        f"{report.mode}: {name} = {report.aggregate[name]:.3f} is under the floor {floor:.3f}"
+        for report in reports
+        for name, floor in floors
+        if report.aggregate[name] < floor
+    ]
+
+
+def report_json(report: EvalReport) -> str:
+    return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False)
