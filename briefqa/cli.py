@@ -18,6 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    pretty_exceptions_enable=False,
 )
 
 CorpusArg = Annotated[
@@ -370,7 +371,16 @@ def _render_eval(report, metrics) -> None:
 
 
 def main() -> None:
-    app()
+    import os
+
+    try:
+        app()
+    except Exception as err:  # a bug, not bad input: say so briefly, traceback on request
+        if os.environ.get("BRIEFQA_DEBUG"):
+            raise
+        typer.echo(f"Error: unexpected {err.__class__.__name__}: {err}. "
+                   "This is a bug in briefqa; rerun with BRIEFQA_DEBUG=1 for the traceback.", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

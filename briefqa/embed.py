@@ -156,3 +156,119 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     if name == HASH_MODEL:
         return HashEmbedder()
     return SentenceTransformerEmbedder(name)
+
+
+# --- ONNX query encoder -------------------------------------------------------------------------
+# Importing torch costs seconds; a query needs only a forward pass of milliseconds. So a build
+# exports the model (pooling and normalisation included) to ONNX in the index directory, and
+# queries are encoded with ONNX Runtime and the model's own tokenizer.
+
+ONNX_MODEL = "model.onnx"
+ONNX_TOKENIZER = "tokenizer.json"
+ONNX_CONFIG = "encoder.json"
+QUERY_THREADS = 1  # a single short query gains nothing from a second thread; contention costs
+
+
+def _onnx_exportable(model) -> str | None:
+    """The pooling mode when the model is Transformer + Pooling (mean or cls) [+ Normalize]."""
+    modules = [type(m).__name__ for m in model]
+    if modules[:2] != ["Transformer", "Pooling"] or modules[2:] not in ([], ["Normalize"]):
+        return None
+    config = model[1].get_config_dict()
+    pooling = config.get("pooling_mode")
+    if pooling is None:  # sentence-transformers < 6 keeps one flag per mode
+        pooling = next((m for m in ("mean", "cls") if config.get(f"pooling_mode_{m}_tokens" if m == "mean" else
+                                                                   f"pooling_mode_{m}_token")), None)
+    return pooling if pooling in ("mean", "cls") else None
+
+
+def export_onnx(embedder: SentenceTransformerEmbedder, directory: Path) -> bool:
+    """Write the query encoder into ``directory``; False when the model's layout is not supported
+    (queries then fall back to sentence-transformers)."""
+    import json
+
+    import torch
+
+    pooling = _onnx_exportable(embedder.model)
+    tokenizer_file = getattr(embedder.model.tokenizer, "backend_tokenizer", None)
+    if pooling is None or tokenizer_file is None:
+        return False
+    transformer = embedder.model[0].auto_model.eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
+                                      token_type_ids=token_type_ids).last_hidden_state
+            if pooling == "cls":
+                pooled = hidden[:, 0]
+            else:
+                weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    directory.mkdir(parents=True, exist_ok=True)
+    dummy = torch.ones(2, 8, dtype=torch.long)
+    inputs = ["input_ids", "attention_mask", "token_type_ids"]
+    import warnings
+
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Encoder(), (dummy, dummy, torch.zeros_like(dummy)), str(directory / ONNX_MODEL),
+            input_names=inputs, output_names=["sentence_embedding"],
+            dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in inputs}, "sentence_embedding": {0: "batch"}},
+            opset_version=17, dynamo=False,
+        )
+    tokenizer_file.save(str(directory / ONNX_TOKENIZER))
+    config = {"name": embedder.name, "dimension": embedder.dimension, "max_seq_length": embedder.model.max_seq_length,
+              "pooling": pooling}
+    (directory / ONNX_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    return True
+
+
+class OnnxEncoder:
+    """Encodes with the ONNX export of a model: no torch, no sentence-transformers."""
+
+    sha256 = None
+
+    def __init__(self, directory: Path, threads: int = QUERY_THREADS):
+        import json
+
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        config = json.loads((directory / ONNX_CONFIG).read_text())
+        self.name, self.dimension = config["name"], int(config["dimension"])
+        self.tokenizer = Tokenizer.from_file(str(directory / ONNX_TOKENIZER))
+        self.tokenizer.enable_truncation(int(config["max_seq_length"]))
+        self.tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(directory / ONNX_MODEL), options, providers=["CPUExecutionProvider"])
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def encode(self, texts: list[str], batch_size: int = 16, progress: Progress | None = None) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            encodings = self.tokenizer.encode_batch([texts[i] for i in rows])
+            width = max(len(e.ids) for e in encodings)
+
+            def padded(field: str) -> np.ndarray:
+                return np.array([getattr(e, field) + [0] * (width - len(e.ids)) for e in encodings], dtype=np.int64)
+
+            feed = {"input_ids": padded("ids"), "attention_mask": padded("attention_mask"),
+                    "token_type_ids": padded("type_ids")}
+            vectors[rows] = self.session.run(None, feed)[0]
+            if progress:
+                progress(min(start + batch_size, len(texts)), len(texts))
+        return vectors

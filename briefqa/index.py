@@ -24,11 +24,12 @@ from pydantic import BaseModel, Field
 from briefqa.chunk import chunk_briefings
 from briefqa.cite import SearchResult, cite, pick_highlight, to_dataframe
 from briefqa.corpus import parse_files, transcript_files
-from briefqa.embed import DEFAULT_MODEL, Embedder, Progress, load_embedder
+from briefqa.embed import DEFAULT_MODEL, ONNX_MODEL, Embedder, OnnxEncoder, Progress, load_embedder
 from briefqa.models import ChunkSettings, ParsedTranscript, Passage, Role, SkippedFile
 from briefqa.search import FUSION_DEPTH, Filters, Fusion, Mode, bm25_ranking, dense_ranking, fuse
 from briefqa.settings import default_corpus_dir, default_index_dir
 from briefqa.store import (
+    ONNX_DIR,
     IndexLoadError,
     Manifest,
     ModelInfo,
@@ -160,7 +161,13 @@ def _write(
     if fresh is not None:
         vectors[missing] = fresh
     manifest.passages = len(passages)
-    write_index(out, manifest, transcripts, passages, make_faiss_index(vectors, faiss_kind), _build_bm25(passages))
+    export = None
+    if hasattr(embedder, "model"):  # a sentence-transformers model: export its query encoder
+        from briefqa.embed import export_onnx
+
+        export = lambda directory: export_onnx(embedder, directory)  # noqa: E731
+    write_index(out, manifest, transcripts, passages, make_faiss_index(vectors, faiss_kind), _build_bm25(passages),
+                export)
     report.passages, report.embedded, report.reused = len(passages), len(missing), len(passages) - len(missing)
     report.written = True
     return report
@@ -243,9 +250,14 @@ class Index:
 
     @property
     def embedder(self) -> Embedder:
-        """The query encoder for this index's model, loaded on first use."""
+        """The query encoder for this index's model, loaded on first use: its ONNX export when
+        the index has one (no torch import), else the model itself."""
         if self._embedder is None:
-            self._embedder = load_embedder(self.manifest.model.name)
+            onnx = self.path / ONNX_DIR
+            if (onnx / ONNX_MODEL).exists():
+                self._embedder = OnnxEncoder(onnx)
+            else:
+                self._embedder = load_embedder(self.manifest.model.name)
         return self._embedder
 
     def use_embedder(self, embedder: Embedder) -> None:

@@ -6,6 +6,7 @@
     passages.jsonl      one passage per line, in vector order
     vectors.faiss       the FAISS index of the passages' embeddings (inner product = cosine)
     bm25/               the bm25s index of the same passages (JSON and .npy, no pickles)
+    onnx/               the query encoder: the model exported to ONNX, and its tokenizer
 
 A build writes a new directory beside the target and swaps it in with one atomic rename; a
 failed or interrupted build leaves the previous index as it was.
@@ -35,6 +36,7 @@ TRANSCRIPTS = "transcripts.jsonl"
 PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
+ONNX_DIR = "onnx"
 FAISS_KINDS = ("flat", "hnsw")
 # A built index is never committed by accident.
 _GITIGNORE = "# built by briefqa; rebuild with 'briefqa index build'\n*\n!.gitignore\n"
@@ -106,6 +108,7 @@ def write_index(
     passages: list[Passage],
     faiss_index,
     bm25,
+    export_query_encoder=None,
 ) -> Manifest:
     """Write every file into a fresh directory beside ``out``, then swap it in atomically."""
     import faiss
@@ -122,6 +125,8 @@ def write_index(
                 f.write(p.model_dump_json() + "\n")
         faiss.write_index(faiss_index, str(tmp / VECTORS))
         bm25.save(str(tmp / BM25_DIR), show_progress=False)
+        if export_query_encoder is not None:
+            export_query_encoder(tmp / ONNX_DIR)
         (tmp / ".gitignore").write_text(_GITIGNORE)
         manifest.files = {
             str(p.relative_to(tmp)): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()
