@@ -15,6 +15,7 @@ from briefqa.models import Passage, Role
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+")
 _WORD = re.compile(r"\w\w+")
 SHORT_SENTENCE = 80  # a highlight this short takes the next sentence along
+MIN_WORDS = 8
 
 
 class QuestionRef(BaseModel):
@@ -77,6 +78,8 @@ def pick_highlight(
         return (0, len(text))
     sentences = [text[a:b] for a, b in spans]
     scores = score_sentences(sentences) if score_sentences else _lexical_scores(query, sentences)
+    if not np.any(scores > 0):  # no shared word: the first substantial sentence, not "Thank you."
+        scores = np.array([len(s.split()) >= MIN_WORDS for s in sentences], dtype=float)
     best = int(np.argmax(scores))
     start, end = spans[best]
     if end - start < SHORT_SENTENCE and best + 1 < len(spans):

@@ -26,7 +26,16 @@ from briefqa.cite import SearchResult, cite, pick_highlight, to_dataframe
 from briefqa.corpus import parse_files, transcript_files
 from briefqa.embed import DEFAULT_MODEL, ONNX_MODEL, Embedder, OnnxEncoder, Progress, load_embedder
 from briefqa.models import ChunkSettings, ParsedTranscript, Passage, Role, SkippedFile
-from briefqa.search import FUSION_DEPTH, Filters, Fusion, Mode, bm25_ranking, dense_ranking, fuse
+from briefqa.search import (
+    FUSION_DEPTH,
+    Filters,
+    Fusion,
+    Mode,
+    bm25_ranking,
+    build_bm25_matrix,
+    dense_ranking,
+    fuse,
+)
 from briefqa.settings import default_corpus_dir, default_index_dir
 from briefqa.store import (
     ONNX_DIR,
@@ -71,29 +80,6 @@ class SearchResults(list[SearchResult]):
 
     def to_dataframe(self):
         return to_dataframe(self)
-
-
-# --- BM25 -------------------------------------------------------------------------------------
-
-
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def _bm25_tokens(texts: list[str], stemmer):
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
-
-
-def _build_bm25(passages: list[Passage]):
-    import bm25s
-
-    retriever = bm25s.BM25()
-    retriever.index(_bm25_tokens([p.embedded_text for p in passages], _stemmer()), show_progress=False)
-    return retriever
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -166,8 +152,9 @@ def _write(
         from briefqa.embed import export_onnx
 
         export = lambda directory: export_onnx(embedder, directory)  # noqa: E731
-    write_index(out, manifest, transcripts, passages, make_faiss_index(vectors, faiss_kind), _build_bm25(passages),
-                export)
+    texts = [p.embedded_text for p in passages]
+    write_index(out, manifest, transcripts, passages, make_faiss_index(vectors, faiss_kind),
+                lambda directory: build_bm25_matrix(texts, directory), export)
     report.passages, report.embedded, report.reused = len(passages), len(missing), len(passages) - len(missing)
     report.written = True
     return report
@@ -246,7 +233,6 @@ class Index:
         self._faiss = faiss_index
         self._bm25 = bm25
         self._embedder: Embedder | None = None
-        self._stemmer = None
 
     @property
     def embedder(self) -> Embedder:
@@ -268,14 +254,6 @@ class Index:
             )
         self._embedder = embedder
 
-    def _bm25_scores(self, query: str) -> np.ndarray:
-        import bm25s
-
-        if self._stemmer is None:
-            self._stemmer = _stemmer()
-        words = bm25s.tokenize(query, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)[0]
-        return self._bm25.get_scores(words) if words else np.zeros(len(self.passages))
-
     def rank(self, query: str, k: int = 5, mode: Mode = DEFAULT_MODE, filters: Filters | None = None,
              fusion: Fusion = DEFAULT_FUSION) -> list[tuple[int, float]]:
         """(passage row, score) pairs, best first: the ranking without citations."""
@@ -285,7 +263,7 @@ class Index:
         if mode in ("dense", "hybrid"):
             dense = dense_ranking(self._faiss, self.embedder.encode([query])[0], depth, allowed)
         if mode in ("bm25", "hybrid"):
-            bm25 = bm25_ranking(self._bm25_scores(query), depth, allowed)
+            bm25 = bm25_ranking(self._bm25.scores(query), depth, allowed)
         if mode == "dense":
             return dense
         if mode == "bm25":
@@ -313,10 +291,8 @@ class Index:
         filters = Filters(speaker=speaker, role=role, outlet=outlet, briefing=briefing, since=since, until=until)
         ranking = self.rank(query, k, mode, filters, fusion)
         passages = [self.passages[row] for row, _ in ranking]
-        scorer = None
-        if mode != "bm25":
-            query_vector = self.embedder.encode([query])[0]
-            scorer = lambda sentences: self.embedder.encode(sentences) @ query_vector  # noqa: E731
+        # Highlights weigh the query's words by IDF: encoding every sentence would cost ~300 ms.
+        scorer = self._bm25.sentence_scorer(query)
         return SearchResults(
             cite(p, rank, score, pick_highlight(p.text, query, scorer))
             for rank, (p, (_, score)) in enumerate(zip(passages, ranking), start=1)

@@ -107,7 +107,7 @@ def write_index(
     transcripts: list[ParsedTranscript],
     passages: list[Passage],
     faiss_index,
-    bm25,
+    write_bm25,
     export_query_encoder=None,
 ) -> Manifest:
     """Write every file into a fresh directory beside ``out``, then swap it in atomically."""
@@ -124,7 +124,8 @@ def write_index(
             for p in passages:
                 f.write(p.model_dump_json() + "\n")
         faiss.write_index(faiss_index, str(tmp / VECTORS))
-        bm25.save(str(tmp / BM25_DIR), show_progress=False)
+        (tmp / BM25_DIR).mkdir()
+        write_bm25(tmp / BM25_DIR)
         if export_query_encoder is not None:
             export_query_encoder(tmp / ONNX_DIR)
         (tmp / ".gitignore").write_text(_GITIGNORE)
@@ -232,10 +233,10 @@ def read_faiss(path: Path, manifest: Manifest):
 
 
 def read_bm25(path: Path):
-    import bm25s
+    from briefqa.search import Bm25Scorer
 
     try:
-        return bm25s.BM25.load(str(Path(path) / BM25_DIR), load_corpus=False, mmap=False)
+        return Bm25Scorer(Path(path) / BM25_DIR)
     except (OSError, ValueError, KeyError):
         raise IndexLoadError(path, f"{BM25_DIR}/ is damaged") from None
 

@@ -197,3 +197,15 @@ def test_failed_write_leaves_old_index(tmp_path, monkeypatch):
         build(out, [corpus])
     assert (out / MANIFEST).read_text() == manifest_before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]
+
+
+def test_query_time_bm25_equals_bm25s_scores(built):
+    import bm25s
+    import numpy as np
+
+    index = load_index(built[0])
+    retriever = bm25s.BM25.load(str(built[0] / "bm25"))
+    for query in ("exotic pets smuggling smuggling", "Winter Olympics customs", "zzz unknown words"):
+        tokens = [t for t in index._bm25.tokens(query) if t in retriever.vocab_dict]
+        expected = retriever.get_scores(tokens) if tokens else np.zeros(len(index.passages))
+        np.testing.assert_allclose(index._bm25.scores(query), expected, rtol=1e-5)
