@@ -1,3 +1,39 @@
-"""briefqa: cited answers from press-conference transcripts."""
+"""briefqa: cited answers from press-conference transcripts.
+
+    import briefqa
+    index = briefqa.load_index()
+    results = index.search("What did customs say about exotic pets?", k=5)
+
+The names below are imported on first use, so that ``import briefqa`` (and ``briefqa --help``)
+stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_index": "briefqa.index",
+    "build_index": "briefqa.index",
+    "add_to_index": "briefqa.index",
+    "Index": "briefqa.index",
+    "SearchResults": "briefqa.index",
+    "BuildReport": "briefqa.index",
+    "SearchResult": "briefqa.cite",
+    "load_corpus": "briefqa.corpus",
+    "Briefing": "briefqa.models",
+    "Turn": "briefqa.models",
+    "Passage": "briefqa.models",
+    "ChunkSettings": "briefqa.models",
+    "IndexLoadError": "briefqa.store",
+    "ModelError": "briefqa.embed",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'briefqa' has no attribute {name!r}")

@@ -1,0 +1,186 @@
+"""Benchmark: prints figures, asserts nothing. Run:  python -m briefqa.bench [--scale]
+
+Measures, on this machine, in one run:
+  cold ask      `briefqa ask` as a new process on a built index (median of 5)
+  --help        `briefqa --help` as a new process (median of 5)
+  warm search   Index.search p50/p95 per mode, k=10, over 200+ queries
+  build         index build passages/s beside the bare model's encode of the same passages
+  size, memory  index size on disk; peak RSS of the benchmark and of a cold ask
+  --scale       synthetic growth to 100k passages: FAISS flat vs HNSW build time, size,
+                query latency and HNSW recall@10 against flat
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from briefqa.settings import PROJECT_ROOT
+
+
+# Runs the CLI, then prints the process's own peak memory (VmHWM; ru_maxrss of a child would
+# include the benchmark's own size, inherited through fork).
+_CLI_WITH_PEAK = (
+    "import re, runpy, sys\n"
+    "sys.argv = ['briefqa'] + sys.argv[1:]\n"
+    "try:\n    runpy.run_module('briefqa.cli', run_name='__main__')\n"
+    "except SystemExit:\n    pass\n"
+    "sys.stderr.write(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
+)
+
+
+def _median_seconds(args: list[str], runs: int = 5) -> tuple[float, int]:
+    """Median wall time of the CLI as a new process, and its peak memory in KiB."""
+    times, peak = [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", _CLI_WITH_PEAK, *args], check=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        times.append(time.perf_counter() - start)
+        peak = max(peak, int(done.stderr.strip().rsplit(maxsplit=1)[-1]))
+    return statistics.median(times), peak
+
+
+def _queries(index, minimum: int = 200) -> list[str]:
+    questions_file = PROJECT_ROOT / "eval" / "questions.jsonl"
+    queries = []
+    if questions_file.exists():
+        queries = [json.loads(line)["question"] for line in questions_file.read_text().splitlines() if line.strip()]
+    # top up with sentences of the passages: real phrasing, varied length
+    from briefqa.cite import sentence_spans
+
+    sentences = [p.text[a:b] for p in index.passages for a, b in sentence_spans(p.text)]
+    return queries + sentences[: max(0, minimum - len(queries))]
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    return float(np.percentile(values, 50)), float(np.percentile(values, 95))
+
+
+def _dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def row(name: str, value: str, note: str = "") -> None:
+    print(f"| {name} | {value} | {note} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", action="store_true", help="also run the synthetic growth to 100k passages")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="passage counts for --scale")
+    args = parser.parse_args()
+
+    from briefqa.embed import DEFAULT_MODEL, SentenceTransformerEmbedder
+    from briefqa.index import build_index, load_index
+
+    work = Path(tempfile.mkdtemp(prefix="briefqa-bench-"))
+    corpus = PROJECT_ROOT / "corpus"
+    print("| measure | figure | note |\n|---|---|---|")
+
+    # build, beside the bare model on the same passages
+    embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)
+    start = time.perf_counter()
+    report = build_index([corpus], work / "index", embedder=embedder)
+    build_seconds = time.perf_counter() - start
+    index = load_index(work / "index")
+    texts = [p.embedded_text for p in index.passages]
+    start = time.perf_counter()
+    embedder.model.encode(texts, batch_size=16, normalize_embeddings=True, show_progress_bar=False)
+    bare_seconds = time.perf_counter() - start
+    build_rate, bare_rate = report.passages / build_seconds, len(texts) / bare_seconds
+    row("build (whole pipeline, incl. ONNX export)", f"{build_rate:.1f} passages/s",
+        f"{report.passages} passages in {build_seconds:.1f} s")
+    row("bare model encode, same passages", f"{bare_rate:.1f} passages/s", f"{bare_seconds:.1f} s")
+    row("build / bare", f"{100 * build_rate / bare_rate:.0f}%", "target >= 90%")
+    row("index size on disk", f"{_dir_size(work / 'index') / 1e6:.1f} MB",
+        f"of which ONNX encoder {_dir_size(work / 'index' / 'onnx') / 1e6:.1f} MB")
+
+    # start-up
+    help_s, _ = _median_seconds(["--help"])
+    row("`briefqa --help`, new process", f"{help_s * 1000:.0f} ms", "median of 5; target <= 300 ms")
+    question = "What did customs say about exotic pets?"
+    ask_s, ask_peak = _median_seconds(["ask", question, "--index", str(work / "index")])
+    row("`briefqa ask`, new process", f"{ask_s * 1000:.0f} ms", "median of 5, hybrid, k=5; target <= 1500 ms")
+    row("peak memory of a cold ask", f"{ask_peak / 1024:.0f} MB", "VmHWM of the process")
+
+    # warm library search
+    queries = _queries(index)
+    index.search("warm up", k=10, mode="hybrid")
+    for mode in ("dense", "bm25", "hybrid"):
+        latencies = []
+        for q in queries:
+            start = time.perf_counter()
+            index.search(q, k=10, mode=mode)
+            latencies.append((time.perf_counter() - start) * 1000)
+        p50, p95 = _percentiles(latencies)
+        row(f"warm search {mode}, k=10", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms", f"{len(queries)} queries")
+    row("peak memory of this benchmark", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
+        "includes torch and the model")
+
+    if args.scale:
+        scale(index, [int(s) for s in args.sizes.split(",")])
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def scale(index, sizes: list[int]) -> None:
+    """Synthetic growth: the bundled passages' vectors, perturbed, repeated up to each size."""
+    import faiss
+
+    from briefqa.search import build_bm25_matrix
+    from briefqa.store import make_faiss_index
+
+    faiss.omp_set_num_threads(1)
+    base = index._faiss.reconstruct_n(0, index._faiss.ntotal)
+    texts = [p.embedded_text for p in index.passages]
+    rng = np.random.default_rng(0)
+    queries = index.embedder.encode(_queries(index)[:200])
+    print("\n| passages | index | build s | size MB | query p50 ms | query p95 ms | recall@10 vs flat |")
+    print("|---|---|---|---|---|---|---|")
+    for n in sizes:
+        reps = -(-n // len(base))
+        vectors = np.tile(base, (reps, 1))[:n] + rng.normal(0, 0.02, (n, base.shape[1])).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        truth = None
+        for kind in ("flat", "hnsw"):
+            start = time.perf_counter()
+            fi = make_faiss_index(vectors, kind)
+            built = time.perf_counter() - start
+            with tempfile.TemporaryDirectory() as tmp:
+                faiss.write_index(fi, f"{tmp}/v.faiss")
+                size = Path(f"{tmp}/v.faiss").stat().st_size / 1e6
+            if kind == "hnsw":
+                fi.hnsw.efSearch = 64
+            latencies, found = [], []
+            for q in queries:
+                start = time.perf_counter()
+                _, rows = fi.search(q.reshape(1, -1), 10)
+                latencies.append((time.perf_counter() - start) * 1000)
+                found.append(rows[0])
+            if kind == "flat":
+                truth = found
+                recall = 1.0
+            else:
+                recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)]))
+            p50, p95 = _percentiles(latencies)
+            print(f"| {n} | {kind} | {built:.2f} | {size:.0f} | {p50:.2f} | {p95:.2f} | {recall:.3f} |")
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            build_bm25_matrix((texts * reps)[:n], Path(tmp))
+            bm25_size = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6
+        print(f"| {n} | bm25 | {time.perf_counter() - start:.2f} | {bm25_size:.0f} | | | |")
+    print(f"\npeak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""With the real packaged model: end to end on the bundled corpus, and ONNX/torch parity."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from briefqa.embed import DEFAULT_MODEL, ModelError, OnnxEncoder, SentenceTransformerEmbedder
+from briefqa.index import build_index, load_index
+from briefqa.store import ONNX_DIR
+from tests.conftest import CORPUS, ROOT
+
+pytestmark = pytest.mark.model
+BORDERS = "scio-2023-03-20-customs-safeguard-borders"
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():
+    return SentenceTransformerEmbedder(DEFAULT_MODEL)
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory, torch_embedder):
+    out = tmp_path_factory.mktemp("real") / "index"
+    build_index([CORPUS], out, embedder=torch_embedder)
+    return out
+
+
+def test_packaged_model_checksum_is_verified(torch_embedder, monkeypatch):
+    assert torch_embedder.sha256 == "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+    monkeypatch.setattr("briefqa.embed.weights_sha256", lambda directory: "0" * 64)
+    with pytest.raises(ModelError, match="do not match the expected sha256"):
+        SentenceTransformerEmbedder(DEFAULT_MODEL)
+
+
+def test_known_question_finds_its_passage(real_index):
+    index = load_index(real_index)
+    results = index.search("What did customs say about exotic pets?", k=3)
+    top = results[0]
+    assert top.briefing_id == BORDERS and top.speaker in ("Zhao Zenglian", "Yu Jianhua")
+    assert "exotic" in top.text.lower()
+    # in everyday words, sharing no keyword with the answer, dense retrieval still finds it
+    dense = index.search("strange creatures young people keep at home as companions", k=3, mode="dense")
+    assert any(r.briefing_id == BORDERS and r.turn_index in (21, 22, 23) for r in dense)
+    olympics = index.search("How many Olympic flights did Beijing customs handle?", k=3)
+    assert any("196 Olympic-related flights" in r.text for r in olympics)
+
+
+def test_query_path_uses_onnx(real_index):
+    index = load_index(real_index)
+    assert (real_index / ONNX_DIR / "model.onnx").exists()
+    assert isinstance(index.embedder, OnnxEncoder)
+
+
+TEXTS = [
+    "What did customs say about exotic pets?",
+    "how many",
+    "Li Kuiwen",
+    "The GACC will make due contributions to safeguarding the security of the Chinese capital city. " * 12,
+    "Exportaciones de coches eléctricos y baterías de litio",
+    "RCEP tariff preferences 2023 ¥1.05 trillion (about $145.3 billion)",
+    "",
+]
+
+
+def test_onnx_encoder_matches_sentence_transformers(real_index, torch_embedder):
+    onnx = OnnxEncoder(real_index / ONNX_DIR)
+    a, b = onnx.encode(TEXTS), torch_embedder.encode(TEXTS)
+    cosines = (a * b).sum(axis=1)
+    assert cosines.min() >= 0.999, cosines
+
+
+def test_onnx_and_torch_give_identical_top10_on_eval_questions(real_index, torch_embedder):
+    questions_file = ROOT / "eval" / "questions.jsonl"
+    questions = [json.loads(line)["question"] for line in questions_file.read_text().splitlines() if line.strip()]
+    assert len(questions) >= 20
+    onnx_index, torch_index = load_index(real_index), load_index(real_index)
+    torch_index.use_embedder(torch_embedder)
+    for q in questions:
+        rows_onnx = [row for row, _ in onnx_index.rank(q, 10, "dense")]
+        rows_torch = [row for row, _ in torch_index.rank(q, 10, "dense")]
+        assert rows_onnx == rows_torch, q
