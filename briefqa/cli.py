@@ -357,7 +357,8 @@ def _render_eval(report, metrics) -> None:
     console = Console()
     table = Table("mode", *metrics, title=f"{report.question_count} questions, {report.questions_file}")
     for m in report.modes:
-        table.add_row(m.mode, *(f"{m.aggregate[name]:.3f}" for name in metrics))
+        label = f"{m.mode} ({m.fusion})" if m.fusion else m.mode
+        table.add_row(label, *(f"{m.aggregate[name]:.3f}" for name in metrics))
     console.print(table)
     for m in report.modes:
         missed = m.missed(5)

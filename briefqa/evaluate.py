@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from briefqa.models import Passage
-from briefqa.search import Fusion, Mode
+from briefqa.search import DEFAULT_FUSION, Fusion, Mode
 
 EVAL_DEPTH = 10
 DEFAULT_QUESTIONS = Path("eval/questions.jsonl")
@@ -155,8 +155,8 @@ def evaluate(
             raise EvalError(f"question {q.id}: its evidence lies in no indexed passage")
     reports = []
     for mode in modes:
-        extra = {"fusion": fusion} if fusion and mode == "hybrid" else {}
-        rankings = {q.id: index.rank(q.question, EVAL_DEPTH, mode, **extra) for q in questions}
+        rankings = {q.id: index.rank(q.question, EVAL_DEPTH, mode, fusion=fusion or DEFAULT_FUSION)
+                    for q in questions}
         run = {qid: [index.passages[row].id for row, _ in ranking] for qid, ranking in rankings.items()}
         aggregate, per_question = score_run(qrels, run)
         results = []
@@ -175,7 +175,7 @@ def evaluate(
                 )
             )
         aggregate[SPEAKER_AT_1] = sum(r.metrics[SPEAKER_AT_1] for r in results) / len(results)
-        reports.append(ModeReport(mode=mode, fusion=fusion if mode == "hybrid" else None,
+        reports.append(ModeReport(mode=mode, fusion=(fusion or DEFAULT_FUSION) if mode == "hybrid" else None,
                                   aggregate=aggregate, questions=results))
     return reports
 

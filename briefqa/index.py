@@ -27,6 +27,8 @@ from briefqa.corpus import parse_files, transcript_files
 from briefqa.embed import DEFAULT_MODEL, ONNX_MODEL, Embedder, OnnxEncoder, Progress, load_embedder
 from briefqa.models import ChunkSettings, ParsedTranscript, Passage, Role, SkippedFile
 from briefqa.search import (
+    DEFAULT_FUSION,
+    DEFAULT_MODE,
     FUSION_DEPTH,
     Filters,
     Fusion,
@@ -54,8 +56,6 @@ from briefqa.store import (
 )
 from briefqa.turns import resolve
 
-DEFAULT_MODE: Mode = "hybrid"
-DEFAULT_FUSION: Fusion = "rrf"
 QUERY_THREADS = 1  # one query at a time: on 2 cores, 2 FAISS threads were ~20x slower
 
 

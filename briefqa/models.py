@@ -120,7 +120,7 @@ class ChunkSettings(BaseModel):
     max_tokens: int = Field(default=200, ge=16, description="Longest passage, in model tokens.")
     overlap_tokens: int = Field(default=40, ge=0, description="Tokens shared by consecutive passages.")
     context: list[EmbedContext] = Field(
-        default_factory=lambda: ["speaker", "question"],
+        default_factory=lambda: ["title", "speaker", "question"],
         description="What is embedded before the passage text (the text shown is never changed).",
     )
 

@@ -20,8 +20,12 @@ from briefqa.models import Passage, Role
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 Fusion = Literal["rrf", "weighted"]
+# Defaults chosen by the evaluation: see the table in eval/README.md (eval/compare.py).
+DEFAULT_MODE: Mode = "hybrid"
+DEFAULT_FUSION: Fusion = "weighted"
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
 FUSION_DEPTH = 50  # candidates taken from each ranker before fusing
+DENSE_WEIGHT = 0.5  # weighted fusion: the dense score's share (0.3 and 0.7 scored lower)
 
 
 class Filters(BaseModel):
@@ -100,7 +104,8 @@ def bm25_ranking(scores: np.ndarray, k: int, allowed: np.ndarray | None) -> Rank
     return [(int(r), float(scores[r])) for r in top]
 
 
-def fuse(dense: Ranking, bm25: Ranking, k: int, how: Fusion = "rrf", dense_weight: float = 0.5) -> Ranking:
+def fuse(dense: Ranking, bm25: Ranking, k: int, how: Fusion = DEFAULT_FUSION,
+         dense_weight: float = DENSE_WEIGHT) -> Ranking:
     """Combine two rankings. 'rrf': reciprocal rank fusion; 'weighted': min-max normalised
     scores mixed with ``dense_weight``."""
     fused: dict[int, float] = {}

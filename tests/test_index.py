@@ -209,3 +209,18 @@ def test_query_time_bm25_equals_bm25s_scores(built):
         tokens = [t for t in index._bm25.tokens(query) if t in retriever.vocab_dict]
         expected = retriever.get_scores(tokens) if tokens else np.zeros(len(index.passages))
         np.testing.assert_allclose(index._bm25.scores(query), expected, rtol=1e-5)
+
+
+def test_fusion_rrf_and_weighted_on_hand_made_rankings():
+    from briefqa.search import RRF_K, fuse
+
+    dense = [(1, 0.9), (2, 0.5), (3, 0.1)]
+    bm25 = [(2, 12.0), (4, 10.0), (3, 2.0)]
+    rrf = fuse(dense, bm25, 4, "rrf")
+    assert [row for row, _ in rrf] == [2, 3, 1, 4]
+    assert dict(rrf)[2] == pytest.approx(1 / (RRF_K + 2) + 1 / (RRF_K + 1))
+    # min-max normalised: dense 1 -> 1.0, 2 -> 0.5, 3 -> 0.0; bm25 2 -> 1.0, 4 -> 0.8, 3 -> 0.0
+    weighted = fuse(dense, bm25, 4, "weighted", dense_weight=0.5)
+    assert [row for row, _ in weighted] == [2, 1, 4, 3]
+    assert dict(weighted)[2] == pytest.approx(0.5 * 0.5 + 0.5 * 1.0)
+    assert [row for row, _ in fuse(dense, bm25, 2, "weighted", dense_weight=0.9)] == [1, 2]
