@@ -38,6 +38,9 @@ VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
 ONNX_DIR = "onnx"
 FAISS_KINDS = ("flat", "hnsw")
+# HNSW's breadth of search per query, saved in the index file. Chosen with `python -m briefqa.bench
+# --scale`: recall@10 against flat vs latency at 10k-100k passages (README, Performance).
+HNSW_EF_SEARCH = 64
 # A built index is never committed by accident.
 _GITIGNORE = "# built by briefqa; rebuild with 'briefqa index build'\n*\n!.gitignore\n"
 
@@ -95,6 +98,7 @@ def make_faiss_index(vectors: np.ndarray, kind: str = "flat"):
     elif kind == "hnsw":
         index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = HNSW_EF_SEARCH
     else:
         raise ValueError(f"unknown FAISS index type '{kind}'; choose one of {', '.join(FAISS_KINDS)}")
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))

@@ -81,3 +81,18 @@ def test_onnx_and_torch_give_identical_top10_on_eval_questions(real_index, torch
         rows_onnx = [row for row, _ in onnx_index.rank(q, 10, "dense")]
         rows_torch = [row for row, _ in torch_index.rank(q, 10, "dense")]
         assert rows_onnx == rows_torch, q
+
+
+def test_add_reuses_the_query_encoder_and_finds_the_new_briefing(real_index, torch_embedder, tmp_path):
+    from briefqa.index import add_to_index
+
+    small = tmp_path / "index"
+    build_index([CORPUS / "scio-2022-01-14-import-export-2021.txt"], small, embedder=torch_embedder)
+    exported = (small / ONNX_DIR / "model.onnx").stat().st_ino
+    report = add_to_index([CORPUS / "scio-2024-04-12-imports-exports-q1-2024.txt"], small, embedder=torch_embedder)
+    assert report.written and report.added == ["scio-2024-04-12-imports-exports-q1-2024"]
+    assert (small / ONNX_DIR / "model.onnx").stat().st_ino == exported  # linked, not exported again
+    index = load_index(small)
+    assert isinstance(index.embedder, OnnxEncoder)
+    top = index.search("first quarter of 2024 imports and exports", k=1)[0]
+    assert top.briefing_id == "scio-2024-04-12-imports-exports-q1-2024"
