@@ -53,15 +53,17 @@ def _median_seconds(args: list[str], runs: int = 5) -> tuple[float, int]:
 
 
 def _queries(index, minimum: int = 200) -> list[str]:
+    """The evaluation's questions (real questions, 8-30 words), cycled to ``minimum``; without
+    them, sentences of the passages."""
     questions_file = PROJECT_ROOT / "eval" / "questions.jsonl"
     queries = []
     if questions_file.exists():
         queries = [json.loads(line)["question"] for line in questions_file.read_text().splitlines() if line.strip()]
-    # top up with sentences of the passages: real phrasing, varied length
-    from briefqa.cite import sentence_spans
+    if not queries:
+        from briefqa.cite import sentence_spans
 
-    sentences = [p.text[a:b] for p in index.passages for a, b in sentence_spans(p.text)]
-    return queries + sentences[: max(0, minimum - len(queries))]
+        queries = [p.text[a:b] for p in index.passages for a, b in sentence_spans(p.text)]
+    return (queries * (-(-minimum // len(queries))))[: max(minimum, len(queries))]
 
 
 def _percentiles(values: list[float]) -> tuple[float, float]:
@@ -76,6 +78,24 @@ def row(name: str, value: str, note: str = "") -> None:
     print(f"| {name} | {value} | {note} |")
 
 
+def warm_search(path: Path) -> None:
+    """Index.search p50/p95 per mode, k=10, the index loaded once."""
+    from briefqa.index import load_index
+
+    index = load_index(path)
+    queries = _queries(index)
+    index.search("warm up", k=10, mode="hybrid")
+    for mode in ("dense", "bm25", "hybrid"):
+        latencies = []
+        for q in queries:
+            start = time.perf_counter()
+            index.search(q, k=10, mode=mode)
+            latencies.append((time.perf_counter() - start) * 1000)
+        p50, p95 = _percentiles(latencies)
+        row(f"warm search {mode}, k=10", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
+            f"{len(queries)} queries (eval questions); target p50 dense <= 10 ms, hybrid <= 15 ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", action="store_true", help="also run the synthetic growth to 100k passages")
@@ -83,7 +103,11 @@ def main() -> None:
     corpus = PROJECT_ROOT / "corpus"
     parser.add_argument("--build-corpus", type=Path, default=corpus,
                         help="transcripts for the build rate (default corpus/; more passages spread the export's cost)")
+    parser.add_argument("--warm-search", type=Path, help=argparse.SUPPRESS)  # the benchmark's own subprocess
     args = parser.parse_args()
+    if args.warm_search:
+        warm_search(args.warm_search)
+        return
 
     from briefqa.chunk import chunk_briefings
     from briefqa.corpus import load_corpus
@@ -100,17 +124,22 @@ def main() -> None:
     build_corpus = load_corpus([args.build_corpus])
     texts = [p.embedded_text for p in chunk_briefings(build_corpus.briefings, ChunkSettings(), embedder.count_tokens)]
     embedder.model.encode(texts[:32], batch_size=16, show_progress_bar=False)
-    start = time.perf_counter()
-    embedder.model.encode(texts, batch_size=16, normalize_embeddings=True, show_progress_bar=False)
-    bare_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    report = build_index([args.build_corpus], work / "build", embedder=embedder)
-    build_seconds = time.perf_counter() - start
+    # Best of two of each, alternating: one run of either varied by +-10% here.
+    bare_times, build_times = [], []
+    for attempt in range(2):
+        start = time.perf_counter()
+        embedder.model.encode(texts, batch_size=16, normalize_embeddings=True, show_progress_bar=False)
+        bare_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        report = build_index([args.build_corpus], work / f"build-{attempt}", embedder=embedder)
+        build_times.append(time.perf_counter() - start)
+    bare_seconds, build_seconds = min(bare_times), min(build_times)
     build_rate, bare_rate = report.passages / build_seconds, len(texts) / bare_seconds
     where = "corpus/" if args.build_corpus == corpus else args.build_corpus.name
-    row("bare model encode", f"{bare_rate:.1f} passages/s", f"{len(texts)} passages of {where} in {bare_seconds:.1f} s")
+    row("bare model encode", f"{bare_rate:.1f} passages/s",
+        f"{len(texts)} passages of {where} in {bare_seconds:.1f} s (best of 2)")
     row("index build (whole pipeline)", f"{build_rate:.1f} passages/s",
-        f"same passages, {build_seconds:.1f} s, ONNX export included")
+        f"same passages, {build_seconds:.1f} s (best of 2), chunking and ONNX export included")
     row("build / bare", f"{100 * build_rate / bare_rate:.0f}%", "target >= 90%")
     build_index([corpus], work / "index", embedder=embedder)
     index = load_index(work / "index")
@@ -125,17 +154,11 @@ def main() -> None:
     row("`briefqa ask`, new process", f"{ask_s * 1000:.0f} ms", "median of 5, hybrid, k=5; target <= 1500 ms")
     row("peak memory of a cold ask", f"{ask_peak / 1024:.0f} MB", "VmHWM of the process")
 
-    # warm library search
-    queries = _queries(index)
-    index.search("warm up", k=10, mode="hybrid")
-    for mode in ("dense", "bm25", "hybrid"):
-        latencies = []
-        for q in queries:
-            start = time.perf_counter()
-            index.search(q, k=10, mode=mode)
-            latencies.append((time.perf_counter() - start) * 1000)
-        p50, p95 = _percentiles(latencies)
-        row(f"warm search {mode}, k=10", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms", f"{len(queries)} queries")
+    # warm library search, in a new process that never imports torch, as a user's would: here
+    # torch's idle worker threads would compete with ONNX Runtime's
+    done = subprocess.run([sys.executable, "-m", "briefqa.bench", "--warm-search", str(work / "index")],
+                          check=True, stdout=subprocess.PIPE, text=True)
+    sys.stdout.write(done.stdout)
     row("peak memory of this benchmark", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
         "includes torch and the model")
 

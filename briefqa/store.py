@@ -40,7 +40,7 @@ ONNX_DIR = "onnx"
 FAISS_KINDS = ("flat", "hnsw")
 # HNSW's breadth of search per query, saved in the index file. Chosen with `python -m briefqa.bench
 # --scale`: recall@10 against flat vs latency at 10k-100k passages (README, Performance).
-HNSW_EF_SEARCH = 64
+HNSW_EF_SEARCH = 128
 # A built index is never committed by accident.
 _GITIGNORE = "# built by briefqa; rebuild with 'briefqa index build'\n*\n!.gitignore\n"
 
