@@ -14,6 +14,7 @@ Measures, on this machine, in one run:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import shutil
@@ -63,7 +64,7 @@ def _queries(index, minimum: int = 200) -> list[str]:
         from briefqa.cite import sentence_spans
 
         queries = [p.text[a:b] for p in index.passages for a, b in sentence_spans(p.text)]
-    return (queries * (-(-minimum // len(queries))))[: max(minimum, len(queries))]
+    return list(itertools.islice(itertools.cycle(queries), max(minimum, len(queries))))
 
 
 def _percentiles(values: list[float]) -> tuple[float, float]:
@@ -142,7 +143,6 @@ def main() -> None:
         f"same passages, {build_seconds:.1f} s (best of 2), chunking and ONNX export included")
     row("build / bare", f"{100 * build_rate / bare_rate:.0f}%", "target >= 90%")
     build_index([corpus], work / "index", embedder=embedder)
-    index = load_index(work / "index")
     row("index size on disk", f"{_dir_size(work / 'index') / 1e6:.1f} MB",
         f"corpus/, of which the ONNX encoder {_dir_size(work / 'index' / 'onnx') / 1e6:.1f} MB")
 
@@ -163,7 +163,7 @@ def main() -> None:
         "includes torch and the model")
 
     if args.scale:
-        scale(index, [int(s) for s in args.sizes.split(",")])
+        scale(load_index(work / "index"), [int(s) for s in args.sizes.split(",")])
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from briefqa.models import Passage
-from briefqa.search import DEFAULT_FUSION, Fusion, Mode
+from briefqa.search import DEFAULT_FUSION, DENSE_WEIGHT, Fusion, Mode
 
 EVAL_DEPTH = 10
 DEFAULT_QUESTIONS = Path("eval/questions.jsonl")
@@ -142,7 +142,8 @@ def evaluate(
     index,
     questions: list[EvalQuestion],
     modes: list[Mode] = ("dense", "bm25", "hybrid"),
-    fusion: Fusion | None = None,
+    fusion: Fusion = DEFAULT_FUSION,
+    dense_weight: float = DENSE_WEIGHT,
 ) -> list[ModeReport]:
     """Run every question through each mode of a loaded index and score the rankings."""
     from briefqa.store import read_transcripts
@@ -155,7 +156,7 @@ def evaluate(
             raise EvalError(f"question {q.id}: its evidence lies in no indexed passage")
     reports = []
     for mode in modes:
-        rankings = {q.id: index.rank(q.question, EVAL_DEPTH, mode, fusion=fusion or DEFAULT_FUSION)
+        rankings = {q.id: index.rank(q.question, EVAL_DEPTH, mode, fusion=fusion, dense_weight=dense_weight)
                     for q in questions}
         run = {qid: [index.passages[row].id for row, _ in ranking] for qid, ranking in rankings.items()}
         aggregate, per_question = score_run(qrels, run)
@@ -175,7 +176,7 @@ def evaluate(
                 )
             )
         aggregate[SPEAKER_AT_1] = sum(r.metrics[SPEAKER_AT_1] for r in results) / len(results)
-        reports.append(ModeReport(mode=mode, fusion=(fusion or DEFAULT_FUSION) if mode == "hybrid" else None,
+        reports.append(ModeReport(mode=mode, fusion=fusion if mode == "hybrid" else None,
                                   aggregate=aggregate, questions=results))
     return reports
 

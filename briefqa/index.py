@@ -31,6 +31,7 @@ from briefqa.models import ChunkSettings, ParsedTranscript, Passage, Role, Skipp
 from briefqa.search import (
     DEFAULT_FUSION,
     DEFAULT_MODE,
+    DENSE_WEIGHT,
     FUSION_DEPTH,
     Filters,
     Fusion,
@@ -269,7 +270,7 @@ class Index:
         self._embedder = embedder
 
     def rank(self, query: str, k: int = 5, mode: Mode = DEFAULT_MODE, filters: Filters | None = None,
-             fusion: Fusion = DEFAULT_FUSION) -> list[tuple[int, float]]:
+             fusion: Fusion = DEFAULT_FUSION, dense_weight: float = DENSE_WEIGHT) -> list[tuple[int, float]]:
         """(passage row, score) pairs, best first: the ranking without citations."""
         allowed = (filters or Filters()).mask(self.passages)
         depth = max(k, FUSION_DEPTH) if mode == "hybrid" else k
@@ -282,7 +283,7 @@ class Index:
             return dense
         if mode == "bm25":
             return bm25
-        return fuse(dense, bm25, k, fusion)
+        return fuse(dense, bm25, k, fusion, dense_weight)
 
     def search(
         self,
