@@ -1,7 +1,8 @@
 """briefqa: cited answers from press-conference transcripts.
 
     import briefqa
-    index = briefqa.load_index()
+    briefqa.build_index(["corpus/"], "index")
+    index = briefqa.load_index("index")
     results = index.search("What did customs say about exotic pets?", k=5)
 
 The names below are imported on first use, so that ``import briefqa`` (and ``briefqa --help``)
@@ -16,17 +17,20 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "load_index": "briefqa.index",
-    "build_index": "briefqa.index",
-    "add_to_index": "briefqa.index",
     "Index": "briefqa.index",
     "SearchResults": "briefqa.index",
-    "BuildReport": "briefqa.index",
+    "build_index": "briefqa.build",
+    "add_to_index": "briefqa.build",
+    "BuildReport": "briefqa.build",
     "SearchResult": "briefqa.cite",
     "load_corpus": "briefqa.corpus",
     "Briefing": "briefqa.models",
     "Turn": "briefqa.models",
     "Passage": "briefqa.models",
-    "ChunkSettings": "briefqa.models",
+    "BuildOptions": "briefqa.options",
+    "ChunkSettings": "briefqa.options",
+    "Filters": "briefqa.options",
+    "SearchOptions": "briefqa.options",
     "IndexLoadError": "briefqa.store",
     "ModelError": "briefqa.embed",
 }

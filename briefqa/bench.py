@@ -24,11 +24,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 
+from briefqa.choices import Mode
 from briefqa.settings import PROJECT_ROOT
-
 
 # Runs the CLI, then prints the process's own peak memory (VmHWM; ru_maxrss of a child would
 # include the benchmark's own size, inherited through fork).
@@ -46,8 +47,13 @@ def _median_seconds(args: list[str], runs: int = 5) -> tuple[float, int]:
     times, peak = [], 0
     for _ in range(runs):
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", _CLI_WITH_PEAK, *args], check=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        done = subprocess.run(
+            [sys.executable, "-c", _CLI_WITH_PEAK, *args],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         times.append(time.perf_counter() - start)
         peak = max(peak, int(done.stderr.strip().rsplit(maxsplit=1)[-1]))
     return statistics.median(times), peak
@@ -82,19 +88,24 @@ def row(name: str, value: str, note: str = "") -> None:
 def warm_search(path: Path) -> None:
     """Index.search p50/p95 per mode, k=10, the index loaded once."""
     from briefqa.index import load_index
+    from briefqa.options import SearchOptions
 
     index = load_index(path)
     queries = _queries(index)
-    index.search("warm up", k=10, mode="hybrid")
-    for mode in ("dense", "bm25", "hybrid"):
+    index.search("warm up", k=10)
+    for mode in get_args(Mode):
+        options = SearchOptions(mode=mode)
         latencies = []
         for q in queries:
             start = time.perf_counter()
-            index.search(q, k=10, mode=mode)
+            index.search(q, k=10, options=options)
             latencies.append((time.perf_counter() - start) * 1000)
         p50, p95 = _percentiles(latencies)
-        row(f"warm search {mode}, k=10", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
-            f"{len(queries)} queries (eval questions); target p50 dense <= 10 ms, hybrid <= 15 ms")
+        row(
+            f"warm search {mode}, k=10",
+            f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
+            f"{len(queries)} queries (eval questions); target p50 dense <= 10 ms, hybrid <= 15 ms",
+        )
 
 
 def main() -> None:
@@ -102,19 +113,24 @@ def main() -> None:
     parser.add_argument("--scale", action="store_true", help="also run the synthetic growth to 100k passages")
     parser.add_argument("--sizes", default="1000,10000,100000", help="passage counts for --scale")
     corpus = PROJECT_ROOT / "corpus"
-    parser.add_argument("--build-corpus", type=Path, default=corpus,
-                        help="transcripts for the build rate (default corpus/; more passages spread the export's cost)")
+    parser.add_argument(
+        "--build-corpus",
+        type=Path,
+        default=corpus,
+        help="transcripts for the build rate (default corpus/; more passages spread the export's cost)",
+    )
     parser.add_argument("--warm-search", type=Path, help=argparse.SUPPRESS)  # the benchmark's own subprocess
     args = parser.parse_args()
     if args.warm_search:
         warm_search(args.warm_search)
         return
 
+    from briefqa.build import build_index
     from briefqa.chunk import chunk_briefings
     from briefqa.corpus import load_corpus
-    from briefqa.embed import DEFAULT_MODEL, SentenceTransformerEmbedder
-    from briefqa.index import build_index, load_index
-    from briefqa.models import ChunkSettings
+    from briefqa.embed import SentenceTransformerEmbedder
+    from briefqa.index import load_index
+    from briefqa.options import DEFAULT_MODEL, ChunkSettings
 
     work = Path(tempfile.mkdtemp(prefix="briefqa-bench-"))
     print("| measure | figure | note |\n|---|---|---|")
@@ -137,14 +153,23 @@ def main() -> None:
     bare_seconds, build_seconds = min(bare_times), min(build_times)
     build_rate, bare_rate = report.passages / build_seconds, len(texts) / bare_seconds
     where = "corpus/" if args.build_corpus == corpus else args.build_corpus.name
-    row("bare model encode", f"{bare_rate:.1f} passages/s",
-        f"{len(texts)} passages of {where} in {bare_seconds:.1f} s (best of 2)")
-    row("index build (whole pipeline)", f"{build_rate:.1f} passages/s",
-        f"same passages, {build_seconds:.1f} s (best of 2), chunking and ONNX export included")
+    row(
+        "bare model encode",
+        f"{bare_rate:.1f} passages/s",
+        f"{len(texts)} passages of {where} in {bare_seconds:.1f} s (best of 2)",
+    )
+    row(
+        "index build (whole pipeline)",
+        f"{build_rate:.1f} passages/s",
+        f"same passages, {build_seconds:.1f} s (best of 2), chunking and ONNX export included",
+    )
     row("build / bare", f"{100 * build_rate / bare_rate:.0f}%", "target >= 90%")
     build_index([corpus], work / "index", embedder=embedder)
-    row("index size on disk", f"{_dir_size(work / 'index') / 1e6:.1f} MB",
-        f"corpus/, of which the ONNX encoder {_dir_size(work / 'index' / 'onnx') / 1e6:.1f} MB")
+    row(
+        "index size on disk",
+        f"{_dir_size(work / 'index') / 1e6:.1f} MB",
+        f"corpus/, of which the ONNX encoder {_dir_size(work / 'index' / 'onnx') / 1e6:.1f} MB",
+    )
 
     # start-up
     help_s, _ = _median_seconds(["--help"])
@@ -156,11 +181,18 @@ def main() -> None:
 
     # warm library search, in a new process that never imports torch, as a user's would: here
     # torch's idle worker threads would compete with ONNX Runtime's
-    done = subprocess.run([sys.executable, "-m", "briefqa.bench", "--warm-search", str(work / "index")],
-                          check=True, stdout=subprocess.PIPE, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "briefqa.bench", "--warm-search", str(work / "index")],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     sys.stdout.write(done.stdout)
-    row("peak memory of this benchmark", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
-        "includes torch and the model")
+    row(
+        "peak memory of this benchmark",
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
+        "includes torch and the model",
+    )
 
     if args.scale:
         scale(load_index(work / "index"), [int(s) for s in args.sizes.split(",")])
@@ -175,16 +207,18 @@ def scale(index, sizes: list[int]) -> None:
     """
     import faiss
 
-    from briefqa.search import build_bm25_matrix
-    from briefqa.store import HNSW_EF_SEARCH, make_faiss_index
+    from briefqa.bm25 import build_bm25
+    from briefqa.vectors import HNSW_EF_SEARCH, VectorIndex
 
     faiss.omp_set_num_threads(1)
-    base = index._faiss.reconstruct_n(0, index._faiss.ntotal)
+    base = index.vectors.all_vectors()
     texts = [p.embedded_text for p in index.passages]
     rng = np.random.default_rng(0)
     queries = index.embedder.encode(_queries(index)[:200])
-    print(f"\nFAISS alone, k=10, {len(queries)} queries, 1 thread; HNSW M=32, efConstruction=80. "
-          f"The query's encoding (~5 ms) comes on top.\n")
+    print(
+        f"\nFAISS alone, k=10, {len(queries)} queries, 1 thread; HNSW M=32, efConstruction=80. "
+        f"The query's encoding (~5 ms) comes on top.\n"
+    )
     print("| passages | index | build s | size MB | query p50 ms | query p95 ms | recall@10 vs flat | peak RSS MB |")
     print("|---|---|---|---|---|---|---|---|")
     for n in sizes:
@@ -193,15 +227,15 @@ def scale(index, sizes: list[int]) -> None:
         vectors = share * base[first] + (1 - share) * base[second]
         vectors += rng.normal(0, 0.01, vectors.shape).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        truth = None
+        truth: list | None = None
         for kind in ("flat", "hnsw"):
             start = time.perf_counter()
-            fi = make_faiss_index(vectors, kind)
+            fi = VectorIndex.build(vectors, kind)._faiss  # FAISS itself: efSearch is varied below
             built = time.perf_counter() - start
             with tempfile.TemporaryDirectory() as tmp:
                 faiss.write_index(fi, f"{tmp}/v.faiss")
                 size = Path(f"{tmp}/v.faiss").stat().st_size / 1e6
-            for ef in ([HNSW_EF_SEARCH // 2, HNSW_EF_SEARCH, HNSW_EF_SEARCH * 2] if kind == "hnsw" else [None]):
+            for ef in [HNSW_EF_SEARCH // 2, HNSW_EF_SEARCH, HNSW_EF_SEARCH * 2] if kind == "hnsw" else [None]:
                 if ef is not None:
                     fi.hnsw.efSearch = ef
                 latencies, found = [], []
@@ -212,14 +246,16 @@ def scale(index, sizes: list[int]) -> None:
                     found.append(rows[0])
                 if kind == "flat":
                     truth = found
-                recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)]))
+                recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth or found)]))
                 p50, p95 = _percentiles(latencies)
                 label = kind if ef is None else f"hnsw efSearch={ef}"
                 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-                print(f"| {n} | {label} | {built:.2f} | {size:.0f} | {p50:.2f} | {p95:.2f} | {recall:.3f} | {peak:.0f} |")
+                print(
+                    f"| {n} | {label} | {built:.2f} | {size:.0f} | {p50:.2f} | {p95:.2f} | {recall:.3f} | {peak:.0f} |"
+                )
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
-            build_bm25_matrix([texts[i] for i in first], Path(tmp))
+            build_bm25([texts[i] for i in first], Path(tmp))
             bm25_size = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6
         print(f"| {n} | bm25 matrix | {time.perf_counter() - start:.2f} | {bm25_size:.0f} | | | | |")
 

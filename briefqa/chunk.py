@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from briefqa.models import Briefing, ChunkSettings, Passage, Turn
+from briefqa.models import Briefing, Passage, Turn
+from briefqa.options import ChunkSettings
 
 # Paragraphs, then lines, then sentence ends, then clauses, then words.
 _SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])\s+", r"(?<=[;:])\s+", r"(?<=,)\s+", r"\s+"]

@@ -9,11 +9,11 @@ from datetime import date
 import numpy as np
 from pydantic import BaseModel, Field
 
-from briefqa.models import Passage, Role
+from briefqa.choices import Role
+from briefqa.models import Passage
 
 # A sentence ends at . ! or ? (and any closing quote) followed by space.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+")
-_WORD = re.compile(r"\w\w+")
 SHORT_SENTENCE = 80  # a highlight this short takes the next sentence along
 MIN_WORDS = 8
 
@@ -63,21 +63,14 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
-def _lexical_scores(query: str, sentences: list[str]) -> np.ndarray:
-    terms = {w.lower() for w in _WORD.findall(query)}
-    return np.array([len(terms & {w.lower() for w in _WORD.findall(s)}) for s in sentences], dtype=float)
-
-
-def pick_highlight(
-    text: str, query: str, score_sentences: Callable[[list[str]], np.ndarray] | None = None
-) -> tuple[int, int]:
-    """(start, end) within ``text`` of the sentence that best answers the query (by the given
-    scorer, e.g. embedding similarity; else by shared words), with the next sentence when short."""
+def pick_highlight(text: str, score_sentences: Callable[[list[str]], np.ndarray]) -> tuple[int, int]:
+    """(start, end) within ``text`` of the sentence that best answers the query, as scored by
+    ``score_sentences`` (the query's words weighed by IDF), with the next sentence when short."""
     spans = sentence_spans(text)
     if len(spans) <= 1:
         return (0, len(text))
     sentences = [text[a:b] for a, b in spans]
-    scores = score_sentences(sentences) if score_sentences else _lexical_scores(query, sentences)
+    scores = score_sentences(sentences)
     if not np.any(scores > 0):  # no shared word: the first substantial sentence, not "Thank you."
         scores = np.array([len(s.split()) >= MIN_WORDS for s in sentences], dtype=float)
     best = int(np.argmax(scores))

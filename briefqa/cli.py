@@ -1,17 +1,23 @@
 """The ``briefqa`` command: a thin layer over the library that renders its results.
 
-Heavy modules (pydantic models, FAISS, the embedder) are imported inside the commands so that
-``briefqa --help`` stays instant.
+Each command calls one library function. Heavy modules (pydantic models, FAISS, the embedder)
+are imported inside the commands so that ``briefqa --help`` stays instant; the choices offered
+come from ``briefqa.choices``, the names the library itself uses.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import sys
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional, get_args
 
 import typer
+import typer.core
+
+from briefqa.choices import DEFAULT_FUSION, DEFAULT_MODE, DEFAULT_MODEL, FaissKind, Fusion, Mode, Role
 
 app = typer.Typer(
     help="Ask questions of press-conference transcripts; get cited passages back.",
@@ -20,12 +26,36 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+# Arguments are named by their metavar alone ("CORPUS..."), not followed by a Python type such as
+# "<list[Path]>", which this version of typer prints and which means nothing to a reader.
+typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign,assignment]
 
-CorpusArg = Annotated[
+index_app = typer.Typer(help="Build, extend and inspect an index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+# --- options shared by several commands ----------------------------------------------------
+
+CorpusOpt = Annotated[
     Optional[list[Path]],
-    typer.Option("--corpus", "-c", help="Transcript files or directories (default: corpus/)."),
+    typer.Option("--corpus", "-c", metavar="PATH", help="Transcript files or directories (default: corpus/)."),
+]
+IndexOpt = Annotated[
+    Optional[Path], typer.Option("--index", "-i", metavar="DIR", help="Index directory (default: index/).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+FusionOpt = Annotated[
+    Fusion, typer.Option(help="Hybrid's fusion: weighted (min-max normalised scores) or rrf (reciprocal rank).")
+]
+
+# typer takes no list of Literal: the repeatable --mode of eval is an Enum of the same names.
+ModeName = enum.Enum("ModeName", {m: m for m in get_args(Mode)}, type=str)  # type: ignore[misc]
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2023-03-20") from None
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -33,31 +63,68 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _load_corpus(paths: list[Path] | None):
-    from briefqa.corpus import load_corpus
-    from briefqa.settings import default_corpus_dir
+def _library_errors() -> tuple[type[Exception], ...]:
+    """Library errors the user can act on."""
+    from briefqa.embed import ModelError
+    from briefqa.store import IndexLoadError
 
-    try:
-        corpus = load_corpus(paths or [default_corpus_dir()])
-    except FileNotFoundError as err:
-        _fail(f"{err}. Pass transcript files or directories with --corpus.")
-    _report_skipped(corpus.skipped)
-    return corpus
+    return (IndexLoadError, ModelError, FileNotFoundError, ValueError)
 
 
-def _report_skipped(skipped) -> None:
+def _options_error(err: Any) -> str:
+    """A pydantic ValidationError of an options model, in the CLI's option names."""
+    parts = []
+    for e in err.errors():
+        names = [str(x) for x in e["loc"] if x != "filters"]
+        option = "--" + names[-1].replace("_", "-") if names else "options"
+        parts.append(f"{option}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _report_skipped(skipped: list[Any]) -> None:
     if skipped:
         typer.echo(f"Skipped {len(skipped)} file(s):", err=True)
         for item in skipped:
             typer.echo(f"  {item.message()}", err=True)
 
 
-def _print_json(data) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+def _progress(description: str) -> tuple[Any, Any]:
+    """A progress bar on stderr; returns (callback, context manager)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn(description),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task(description, total=None)
+    return (lambda done, total: bar.update(task, completed=done, total=total)), bar
+
+
+# --- briefings and show -------------------------------------------------------------------
+
+
+def _load_corpus(paths: list[Path] | None) -> Any:
+    from briefqa.corpus import load_corpus
+
+    try:
+        corpus = load_corpus(paths)
+    except FileNotFoundError as err:
+        _fail(f"{err}. Pass transcript files or directories with --corpus.")
+    _report_skipped(corpus.skipped)
+    return corpus
 
 
 @app.command()
-def briefings(corpus: CorpusArg = None, as_json: JsonOpt = False) -> None:
+def briefings(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
     """List the parsed briefings: id, date held, title, turns and officials.
 
     Example: briefqa briefings --json
@@ -85,8 +152,10 @@ def briefings(corpus: CorpusArg = None, as_json: JsonOpt = False) -> None:
 
 @app.command()
 def show(
-    briefing_id: Annotated[str, typer.Argument(help="A briefing id, as listed by 'briefqa briefings'.")],
-    corpus: CorpusArg = None,
+    briefing_id: Annotated[
+        str, typer.Argument(metavar="BRIEFING_ID", help="A briefing id, as listed by 'briefqa briefings'.")
+    ],
+    corpus: CorpusOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show one parsed transcript, turn by turn, with speaker, role and the question answered.
@@ -117,62 +186,56 @@ def show(
         console.print(escape(turn.text))
 
 
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", "-i", help="Index directory (default: index/).")]
+# --- index ----------------------------------------------------------------------------------
 
 
-def _progress(description: str):
-    """A progress bar on stderr; returns (callback, context manager)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=Console(stderr=True), transient=True)
-    task = bar.add_task(description, total=None)
-    return (lambda done, total: bar.update(task, completed=done, total=total)), bar
-
-
-def _library_errors():
-    """Library errors the user can act on, as (exception types)."""
-    from briefqa.embed import ModelError
-    from briefqa.store import IndexLoadError
-
-    return (IndexLoadError, ModelError, FileNotFoundError, ValueError)
-
-
-def _render_report(report) -> None:
+def _render_report(report: Any) -> None:
     _report_skipped(report.skipped)
     if not report.written:
         typer.echo(f"{report.index}: unchanged ({report.passages} passages); nothing to do.")
         return
-    parts = [f"{len(getattr(report, name))} {name}" for name in ("added", "replaced", "unchanged", "removed")
-             if getattr(report, name)]
+    parts = [
+        f"{len(getattr(report, name))} {name}"
+        for name in ("added", "replaced", "unchanged", "removed")
+        if getattr(report, name)
+    ]
     typer.echo(
         f"{report.index}: {report.passages} passages ({report.embedded} embedded, {report.reused} reused); "
         f"briefings: {', '.join(parts)}; {report.seconds:.1f} s"
     )
 
 
-index_app = typer.Typer(help="Build, extend and inspect an index.", no_args_is_help=True)
-app.add_typer(index_app, name="index")
-
-
 @index_app.command("build")
 def index_build(
-    corpus_dir: Annotated[Optional[list[Path]], typer.Argument(help="Transcript files or directories (default: corpus/).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Index directory (default: index/).")] = None,
-    model: Annotated[str, typer.Option(help="sentence-transformers model name or path.")] = "all-MiniLM-L6-v2",
-    faiss_index: Annotated[str, typer.Option("--faiss-index", help="flat (exact) or hnsw (approximate, for large corpora).")] = "flat",
+    corpus: Annotated[
+        Optional[list[Path]],
+        typer.Argument(metavar="CORPUS", help="Transcript files or directories (default: corpus/)."),
+    ] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Index directory (default: index/).")
+    ] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME", help="The packaged all-MiniLM-L6-v2, a sentence-transformers model directory, or 'hash'."
+        ),
+    ] = DEFAULT_MODEL,
+    faiss_index: Annotated[
+        FaissKind, typer.Option("--faiss-index", help="flat (exact) or hnsw (approximate, for large corpora).")
+    ] = "flat",
 ) -> None:
     """Build an index from transcripts. Unchanged passages keep their vectors.
 
     Example: briefqa index build corpus/ --out index/
     """
-    from briefqa.index import build_index
+    from briefqa.build import build_index
+    from briefqa.options import BuildOptions
 
+    options = BuildOptions(model=model, faiss_index=faiss_index)
     callback, bar = _progress("Embedding passages")
     try:
         with bar:
-            report = build_index(corpus_dir, out, model=model, faiss_index=faiss_index, progress=callback)
+            report = build_index(corpus, out, options, progress=callback)
     except _library_errors() as err:
         _fail(str(err))
     _render_report(report)
@@ -180,14 +243,14 @@ def index_build(
 
 @index_app.command("add")
 def index_add(
-    files: Annotated[list[Path], typer.Argument(help="Transcript files (or directories) to add.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Transcript files (or directories) to add.")],
     index: IndexOpt = None,
 ) -> None:
     """Add transcripts to an index, embedding only what is new; a changed file replaces its passages.
 
     Example: briefqa index add new-briefing.txt --index index/
     """
-    from briefqa.index import add_to_index
+    from briefqa.build import add_to_index
 
     callback, bar = _progress("Embedding passages")
     try:
@@ -207,49 +270,72 @@ def index_info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     from briefqa.settings import default_index_dir
     from briefqa.store import read_manifest
 
+    path = index or default_index_dir()
     try:
-        manifest = read_manifest(index or default_index_dir())
+        m = read_manifest(path)
     except _library_errors() as err:
         _fail(str(err))
     if as_json:
-        _print_json(manifest.model_dump(mode="json"))
+        _print_json(m.model_dump(mode="json"))
         return
-    m = manifest
-    typer.echo(f"index:       {index or default_index_dir()}")
+    typer.echo(f"index:       {path}")
     typer.echo(f"built:       {m.created_at.isoformat()} by briefqa {m.briefqa_version} (format {m.format_version})")
     typer.echo(f"model:       {m.model.name} ({m.model.dimension} dimensions, sha256 {m.model.sha256 or '-'})")
-    typer.echo(f"chunking:    {m.chunking.max_tokens} tokens, {m.chunking.overlap_tokens} overlap, "
-               f"context: {', '.join(m.chunking.context) or 'none'}")
+    typer.echo(
+        f"chunking:    {m.chunking.max_tokens} tokens, {m.chunking.overlap_tokens} overlap, "
+        f"context: {', '.join(m.chunking.context) or 'none'}"
+    )
     typer.echo(f"faiss index: {m.faiss_index}")
     typer.echo(f"passages:    {m.passages} from {len(m.corpus)} briefings")
+    typer.echo(f"built from:  {', '.join(m.corpus_paths) or '?'}")
     typer.echo(f"size:        {sum(m.files.values()) / 1e6:.1f} MB")
     typer.echo(f"fingerprint: {m.fingerprint}")
     for briefing_id in sorted(m.corpus):
         typer.echo(f"  {briefing_id}")
 
 
-def _open_index(index: Path | None):
-    from briefqa.index import default_index_is_current, ensure_default_index, load_index
+def _open_index(index: Path | None) -> Any:
+    """The index named, or the default one, built from corpus/ first when it is missing or stale."""
+    from briefqa.index import load_index
 
-    if index is None and not default_index_is_current():
-        typer.echo("Building the index for corpus/ (first use, or the corpus changed)...", err=True)
-        callback, bar = _progress("Embedding passages")
-        with bar:
-            ensure_default_index(progress=callback)
+    if index is None:
+        from briefqa.build import build_index, default_index_build
+        from briefqa.settings import default_corpus_dir, default_index_dir
+
+        path, corpus = default_index_dir(), default_corpus_dir()
+        plan = default_index_build(path, corpus)
+        if plan:
+            typer.echo(f"Building the index {path} from {corpus} ({plan.reason})...", err=True)
+            callback, bar = _progress("Embedding passages")
+            with bar:
+                _report_skipped(build_index([corpus], path, plan.options, progress=callback).skipped)
+        index = path
     return load_index(index)
+
+
+# --- ask ------------------------------------------------------------------------------------
 
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, in your own words.")],
-    k: Annotated[int, typer.Option("-k", min=1, help="How many passages.")] = 5,
-    mode: Annotated[str, typer.Option(help="dense, bm25 or hybrid.")] = "hybrid",
-    speaker: Annotated[Optional[str], typer.Option(help="Only this speaker (any part of the name).")] = None,
-    role: Annotated[Optional[str], typer.Option(help="Only official, chair or reporter turns.")] = None,
-    outlet: Annotated[Optional[str], typer.Option(help="Only this outlet's questions and their answers.")] = None,
-    briefing: Annotated[Optional[str], typer.Option(help="Only this briefing id.")] = None,
-    since: Annotated[Optional[str], typer.Option(help="Held on or after this date (YYYY-MM-DD).")] = None,
-    until: Annotated[Optional[str], typer.Option(help="Held on or before this date (YYYY-MM-DD).")] = None,
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="The question, in your own words.")],
+    k: Annotated[int, typer.Option("-k", min=1, metavar="N", help="How many passages.")] = 5,
+    mode: Annotated[Mode, typer.Option(help="dense (meaning), bm25 (words), or hybrid (both).")] = DEFAULT_MODE,
+    fusion: FusionOpt = DEFAULT_FUSION,
+    speaker: Annotated[
+        Optional[str], typer.Option(metavar="NAME", help="Only this speaker (any part of the name).")
+    ] = None,
+    role: Annotated[Optional[Role], typer.Option(help="Only official, chair or reporter turns.")] = None,
+    outlet: Annotated[
+        Optional[str], typer.Option(metavar="NAME", help="Only this outlet's questions and their answers.")
+    ] = None,
+    briefing: Annotated[Optional[str], typer.Option(metavar="ID", help="Only this briefing id.")] = None,
+    since: Annotated[
+        Optional[date], typer.Option(parser=_iso_date, metavar="YYYY-MM-DD", help="Held on or after this date.")
+    ] = None,
+    until: Annotated[
+        Optional[date], typer.Option(parser=_iso_date, metavar="YYYY-MM-DD", help="Held on or before this date.")
+    ] = None,
     index: IndexOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -259,27 +345,25 @@ def ask(
     """
     from pydantic import ValidationError
 
-    if mode not in ("dense", "bm25", "hybrid"):
-        _fail(f"--mode must be dense, bm25 or hybrid, not '{mode}'")
-    if role is not None and role not in ("official", "chair", "reporter"):
-        _fail(f"--role must be official, chair or reporter, not '{role}'")
+    from briefqa.options import Filters, SearchOptions
+
     try:
-        idx = _open_index(index)
-        results = idx.search(question, k=k, mode=mode, speaker=speaker, role=role, outlet=outlet,
-                             briefing=briefing, since=since, until=until)
+        filters = Filters(speaker=speaker, role=role, outlet=outlet, briefing=briefing, since=since, until=until)
+        options = SearchOptions(mode=mode, fusion=fusion, filters=filters)
     except ValidationError as err:
-        _fail("; ".join(f"--{e['loc'][-1]}: {e['msg']}" for e in err.errors()))
+        _fail(_options_error(err))
+    try:
+        results = _open_index(index).search(question, k=k, options=options)
     except _library_errors() as err:
         _fail(str(err))
     if as_json:
         _print_json({"query": question, "mode": mode, "results": [r.model_dump(mode="json") for r in results]})
         return
-    _render_results(question, results)
+    _render_results(results)
 
 
-def _render_results(question: str, results) -> None:
+def _render_results(results: Any) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.text import Text
 
     console = Console()
@@ -290,7 +374,9 @@ def _render_results(question: str, results) -> None:
         console.print(Text(f"{r.rank}. {r.citation}", style="bold"))
         if r.question:
             asked = " ".join(r.question.text.split())
-            console.print(Text(f"   Q ({r.question.outlet}): {asked[:200]}{'...' if len(asked) > 200 else ''}", style="dim"))
+            console.print(
+                Text(f"   Q ({r.question.outlet}): {asked[:200]}{'...' if len(asked) > 200 else ''}", style="dim")
+            )
         body = Text("   ")
         start = r.highlight_start - r.char_start
         end = r.highlight_end - r.char_start
@@ -300,15 +386,30 @@ def _render_results(question: str, results) -> None:
         console.print(body)
         console.print(Text(f"   [{r.passage_id}, chars {r.char_start}-{r.char_end}, score {r.score:.3f}]", style="dim"))
         console.print()
-    del escape
+
+
+# --- eval -----------------------------------------------------------------------------------
 
 
 @app.command("eval")
 def eval_command(
-    questions: Annotated[Optional[Path], typer.Option(help="Question set (default: eval/questions.jsonl).")] = None,
+    questions: Annotated[
+        Optional[Path], typer.Option(metavar="FILE", help="Question set (default: eval/questions.jsonl).")
+    ] = None,
     index: IndexOpt = None,
-    mode: Annotated[Optional[list[str]], typer.Option(help="dense, bm25, hybrid; repeat for several (default: all).")] = None,
-    fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="A floor such as R@5=0.8, for every mode evaluated; repeatable.")] = None,
+    mode: Annotated[
+        Optional[list[ModeName]],
+        typer.Option(metavar="MODE", help="dense, bm25 or hybrid; repeat for several (default: all)."),
+    ] = None,
+    fusion: FusionOpt = DEFAULT_FUSION,
+    fail_under: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--fail-under",
+            metavar="METRIC=VALUE",
+            help="A floor such as R@5=0.8, for every mode evaluated; repeatable.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Score retrieval on a question set: R@1, R@5, R@10, MRR@10, nDCG@10, speaker@1 per mode.
@@ -318,27 +419,36 @@ def eval_command(
     Example: briefqa eval --mode hybrid --fail-under R@5=0.8 --fail-under MRR@10=0.6
     """
     from briefqa.evaluate import (
-        DEFAULT_QUESTIONS, METRICS, EvalError, EvalReport, evaluate, failed_floors, load_questions,
-        parse_floor, report_json,
+        DEFAULT_QUESTIONS,
+        METRICS,
+        EvalError,
+        EvalReport,
+        evaluate,
+        failed_floors,
+        load_questions,
+        parse_floor,
+        report_json,
     )
+    from briefqa.options import SearchOptions
     from briefqa.settings import PROJECT_ROOT
 
-    modes = mode or ["dense", "bm25", "hybrid"]
-    for m in modes:
-        if m not in ("dense", "bm25", "hybrid"):
-            _fail(f"--mode must be dense, bm25 or hybrid, not '{m}'")
-    questions_path = questions or (DEFAULT_QUESTIONS if DEFAULT_QUESTIONS.exists() else PROJECT_ROOT / DEFAULT_QUESTIONS)
+    modes = [m.value for m in mode] if mode else list(get_args(Mode))
+    variants = [SearchOptions(mode=m, fusion=fusion) for m in modes]
+    questions_path = questions or (
+        DEFAULT_QUESTIONS if DEFAULT_QUESTIONS.exists() else PROJECT_ROOT / DEFAULT_QUESTIONS
+    )
     try:
         floors = [parse_floor(spec) for spec in fail_under or []]
         question_set = load_questions(questions_path)
         idx = _open_index(index)
-        reports = evaluate(idx, question_set, modes)
+        reports = evaluate(idx, question_set, variants)
     except EvalError as err:
         _fail(str(err))
     except _library_errors() as err:
         _fail(str(err))
-    report = EvalReport(questions_file=str(questions_path), index=str(idx.path),
-                        question_count=len(question_set), modes=reports)
+    report = EvalReport(
+        questions_file=str(questions_path), index=str(idx.path), question_count=len(question_set), modes=reports
+    )
     if as_json:
         sys.stdout.write(report_json(report) + "\n")
     else:
@@ -350,19 +460,18 @@ def eval_command(
         raise typer.Exit(1)
 
 
-def _render_eval(report, metrics) -> None:
+def _render_eval(report: Any, metrics: tuple[str, ...]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     table = Table("mode", *metrics, title=f"{report.question_count} questions, {report.questions_file}")
     for m in report.modes:
-        label = f"{m.mode} ({m.fusion})" if m.fusion else m.mode
-        table.add_row(label, *(f"{m.aggregate[name]:.3f}" for name in metrics))
+        table.add_row(m.label, *(f"{m.aggregate[name]:.3f}" for name in metrics))
     console.print(table)
     for m in report.modes:
         missed = m.missed(5)
-        console.print(f"\n[bold]{m.mode}: {len(missed)} question(s) missed in the top 5[/bold]")
+        console.print(f"\n[bold]{m.options.mode}: {len(missed)} question(s) missed in the top 5[/bold]")
         for q in missed:
             console.print(f"- {q.id} {q.question}", markup=False)
             console.print(f"    expected {q.expected_speaker}: {q.expected_quote[:100]}", markup=False)
@@ -379,8 +488,11 @@ def main() -> None:
     except Exception as err:  # a bug, not bad input: say so briefly, traceback on request
         if os.environ.get("BRIEFQA_DEBUG"):
             raise
-        typer.echo(f"Error: unexpected {err.__class__.__name__}: {err}. "
-                   "This is a bug in briefqa; rerun with BRIEFQA_DEBUG=1 for the traceback.", err=True)
+        typer.echo(
+            f"Error: unexpected {err.__class__.__name__}: {err}. "
+            "This is a bug in briefqa; rerun with BRIEFQA_DEBUG=1 for the traceback.",
+            err=True,
+        )
         sys.exit(2)
 
 

@@ -1,4 +1,4 @@
-"""Load a set of transcript files into briefings, skipping (and reporting) the bad ones."""
+"""Find transcript files and load them into briefings, skipping (and reporting) the bad ones."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
+from briefqa.formats import TranscriptError
 from briefqa.models import Corpus, ParsedTranscript, SkippedFile
-from briefqa.parse import SIDECAR_SUFFIX, TranscriptError, parse_transcript, read_transcript_text
+from briefqa.parse import SIDECAR_SUFFIX, parse_transcript, read_transcript_text, sidecar_path
+from briefqa.settings import default_corpus_dir
 from briefqa.turns import resolve
 
 TRANSCRIPT_SUFFIXES = {".txt", ".md"}
-DEFAULT_CORPUS = Path("corpus")
 
 
 def transcript_files(paths: Iterable[Path | str]) -> list[Path]:
@@ -34,6 +35,16 @@ def transcript_files(paths: Iterable[Path | str]) -> list[Path]:
             files.append(path)
         else:
             raise FileNotFoundError(f"{path}: no such file or directory")
+    return files
+
+
+def source_files(paths: Iterable[Path | str]) -> list[Path]:
+    """Every file a load of ``paths`` reads: the transcripts and their sidecars."""
+    files = []
+    for transcript in transcript_files(paths):
+        files.append(transcript)
+        if (sidecar := sidecar_path(transcript)).exists():
+            files.append(sidecar)
     return files
 
 
@@ -66,7 +77,8 @@ def parse_files(files: Iterable[Path]) -> tuple[list[ParsedTranscript], list[Ski
     return parsed, skipped
 
 
-def load_corpus(paths: Iterable[Path | str] = (DEFAULT_CORPUS,)) -> Corpus:
-    """Parse transcripts (files or directories) into briefings with roles and question links."""
-    parsed, skipped = parse_files(transcript_files(paths))
+def load_corpus(paths: Iterable[Path | str] | None = None) -> Corpus:
+    """Parse transcripts (files or directories; default corpus/) into briefings with roles and
+    question links."""
+    parsed, skipped = parse_files(transcript_files(paths or [default_corpus_dir()]))
     return Corpus(briefings=resolve(parsed), skipped=skipped)

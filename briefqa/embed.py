@@ -15,13 +15,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+from briefqa.choices import DEFAULT_MODEL
+
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 HASH_MODEL = "hash"
 BUILD_THREADS = max(1, os.cpu_count() or 1)  # a batch build uses every core
@@ -42,6 +44,11 @@ class Embedder(Protocol):
         """Unit-length float32 vectors, one row per text."""
 
     def count_tokens(self, text: str) -> int: ...
+
+    def export_query_encoder(self, directory: Path) -> bool:
+        """Write a fast query encoder for this model into ``directory``; False when there is none
+        to write (queries then load the embedder itself)."""
+        ...
 
 
 def model_dir(name: str) -> Path | None:
@@ -100,8 +107,10 @@ class SentenceTransformerEmbedder:
                 f"cannot load embedding model '{name}' from disk ({err.__class__.__name__}: {err}). "
                 "Give a sentence-transformers model directory, or a name already in the local cache."
             ) from None
-        get_dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dimension = int(get_dimension())
+        get_dimension = (
+            getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        )
+        self.dimension = int(get_dimension() or 0)
         self.model.tokenizer.model_max_length = 1 << 30  # counting long turns is not an error
 
     @cached_property
@@ -111,15 +120,22 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
 
+    def export_query_encoder(self, directory: Path) -> bool:
+        return export_onnx(self, directory)
+
     def encode(self, texts: list[str], batch_size: int = 16, progress: Progress | None = None) -> np.ndarray:
         # Batches of similar length waste least padding; 16 was fastest on 2 cores.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            vectors[rows] = self.model.encode([texts[i] for i in rows], batch_size=batch_size,
-                                              normalize_embeddings=True, convert_to_numpy=True,
-                                              show_progress_bar=False)
+            vectors[rows] = self.model.encode(
+                [texts[i] for i in rows],
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
             if progress:
                 progress(min(start + batch_size, len(texts)), len(texts))
         return _normalise(vectors)
@@ -132,13 +148,16 @@ class HashEmbedder:
     """Deterministic bag-of-words vectors from hashed, lower-cased words. No model, no torch."""
 
     name = HASH_MODEL
-    sha256 = None
+    sha256: str | None = None
 
     def __init__(self, dimension: int = 256):
         self.dimension = dimension
 
     def count_tokens(self, text: str) -> int:
         return len(_WORD.findall(text))
+
+    def export_query_encoder(self, directory: Path) -> bool:
+        return False  # nothing to load: hashing is instant
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -181,8 +200,14 @@ def _onnx_exportable(model) -> str | None:
     config = model[1].get_config_dict()
     pooling = config.get("pooling_mode")
     if pooling is None:  # sentence-transformers < 6 keeps one flag per mode
-        pooling = next((m for m in ("mean", "cls") if config.get(f"pooling_mode_{m}_tokens" if m == "mean" else
-                                                                   f"pooling_mode_{m}_token")), None)
+        pooling = next(
+            (
+                m
+                for m in ("mean", "cls")
+                if config.get(f"pooling_mode_{m}_tokens" if m == "mean" else f"pooling_mode_{m}_token")
+            ),
+            None,
+        )
     return pooling if pooling in ("mean", "cls") else None
 
 
@@ -190,6 +215,7 @@ def export_onnx(embedder: SentenceTransformerEmbedder, directory: Path) -> bool:
     """Write the query encoder into ``directory``; False when the model's layout is not supported
     (queries then fall back to sentence-transformers)."""
     import json
+    import warnings
 
     import torch
 
@@ -197,7 +223,7 @@ def export_onnx(embedder: SentenceTransformerEmbedder, directory: Path) -> bool:
     tokenizer_file = getattr(embedder.model.tokenizer, "backend_tokenizer", None)
     if pooling is None or tokenizer_file is None:
         return False
-    transformer = embedder.model[0].auto_model.eval()
+    transformer = embedder.model[0].auto_model.eval()  # type: ignore[union-attr]
 
     class Encoder(torch.nn.Module):
         def __init__(self):
@@ -205,8 +231,9 @@ def export_onnx(embedder: SentenceTransformerEmbedder, directory: Path) -> bool:
             self.transformer = transformer
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                                      token_type_ids=token_type_ids).last_hidden_state
+            hidden = self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             if pooling == "cls":
                 pooled = hidden[:, 0]
             else:
@@ -217,27 +244,42 @@ def export_onnx(embedder: SentenceTransformerEmbedder, directory: Path) -> bool:
     directory.mkdir(parents=True, exist_ok=True)
     dummy = torch.ones(2, 8, dtype=torch.long)
     inputs = ["input_ids", "attention_mask", "token_type_ids"]
-    import warnings
-
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            Encoder(), (dummy, dummy, torch.zeros_like(dummy)), str(directory / ONNX_MODEL),
-            input_names=inputs, output_names=["sentence_embedding"],
+            Encoder(),
+            (dummy, dummy, torch.zeros_like(dummy)),
+            str(directory / ONNX_MODEL),
+            input_names=inputs,
+            output_names=["sentence_embedding"],
             dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in inputs}, "sentence_embedding": {0: "batch"}},
-            opset_version=17, dynamo=False,
+            opset_version=17,
+            dynamo=False,
         )
     tokenizer_file.save(str(directory / ONNX_TOKENIZER))
-    config = {"name": embedder.name, "dimension": embedder.dimension, "max_seq_length": embedder.model.max_seq_length,
-              "pooling": pooling}
+    config = {
+        "name": embedder.name,
+        "dimension": embedder.dimension,
+        "max_seq_length": embedder.model.max_seq_length,
+        "pooling": pooling,
+    }
     (directory / ONNX_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
     return True
+
+
+_ONNX_INPUTS = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
+
+
+def _padded(encodings: list, field: str) -> np.ndarray:
+    """One field of a batch of tokenizer encodings, zero-padded to the longest."""
+    width = max(len(e.ids) for e in encodings)
+    return np.array([getattr(e, field) + [0] * (width - len(e.ids)) for e in encodings], dtype=np.int64)
 
 
 class OnnxEncoder:
     """Encodes with the ONNX export of a model: no torch, no sentence-transformers."""
 
-    sha256 = None
+    sha256: str | None = None
 
     def __init__(self, directory: Path, threads: int = QUERY_THREADS):
         import json
@@ -260,19 +302,16 @@ class OnnxEncoder:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
+    def export_query_encoder(self, directory: Path) -> bool:
+        return False  # it is itself the export
+
     def encode(self, texts: list[str], batch_size: int = 16, progress: Progress | None = None) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             encodings = self.tokenizer.encode_batch([texts[i] for i in rows])
-            width = max(len(e.ids) for e in encodings)
-
-            def padded(field: str) -> np.ndarray:
-                return np.array([getattr(e, field) + [0] * (width - len(e.ids)) for e in encodings], dtype=np.int64)
-
-            feed = {"input_ids": padded("ids"), "attention_mask": padded("attention_mask"),
-                    "token_type_ids": padded("type_ids")}
+            feed = {name: _padded(encodings, field) for name, field in _ONNX_INPUTS.items()}
             vectors[rows] = self.session.run(None, feed)[0]
             if progress:
                 progress(min(start + batch_size, len(texts)), len(texts))

@@ -8,12 +8,13 @@ Ranking metrics come from ir-measures (trec_eval's definitions), over passage-le
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, computed_field
 
 from briefqa.models import Passage
-from briefqa.search import DEFAULT_FUSION, DENSE_WEIGHT, Fusion, Mode
+from briefqa.options import SearchOptions
 
 EVAL_DEPTH = 10
 DEFAULT_QUESTIONS = Path("eval/questions.jsonl")
@@ -54,10 +55,15 @@ class QuestionResult(BaseModel):
 
 
 class ModeReport(BaseModel):
-    mode: Mode
-    fusion: Fusion | None = None
+    options: SearchOptions = Field(description="How the questions were searched.")
     aggregate: dict[str, float] = Field(description="Mean of each metric over the questions.")
     questions: list[QuestionResult]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> str:
+        """'dense', 'bm25', or 'hybrid (weighted)': the mode, with the fusion where it matters."""
+        return f"hybrid ({self.options.fusion})" if self.options.mode == "hybrid" else self.options.mode
 
     def missed(self, depth: int = 5) -> list[QuestionResult]:
         return [q for q in self.questions if q.first_relevant_rank is None or q.first_relevant_rank > depth]
@@ -130,7 +136,9 @@ def score_run(
     names = {str(m): name for name, m in measures.items()}
     qrel_rows = [ir_measures.Qrel(q, doc, 1) for q, docs in qrels.items() for doc in docs]
     # Scores fall with rank so that trec_eval keeps our order (it breaks score ties by doc id).
-    run_rows = [ir_measures.ScoredDoc(q, doc, float(len(docs) - i)) for q, docs in run.items() for i, doc in enumerate(docs)]
+    run_rows = [
+        ir_measures.ScoredDoc(q, doc, float(len(docs) - i)) for q, docs in run.items() for i, doc in enumerate(docs)
+    ]
     per_question: dict[str, dict[str, float]] = {q: {name: 0.0 for name in IR_MEASURES} for q in qrels}
     for metric in ir_measures.iter_calc(list(measures.values()), qrel_rows, run_rows):
         per_question[metric.query_id][names[str(metric.measure)]] = float(metric.value)
@@ -138,26 +146,17 @@ def score_run(
     return aggregate, per_question
 
 
-def evaluate(
-    index,
-    questions: list[EvalQuestion],
-    modes: list[Mode] = ("dense", "bm25", "hybrid"),
-    fusion: Fusion = DEFAULT_FUSION,
-    dense_weight: float = DENSE_WEIGHT,
-) -> list[ModeReport]:
-    """Run every question through each mode of a loaded index and score the rankings."""
-    from briefqa.store import read_transcripts
-
-    texts = {t.id: t.text for t in read_transcripts(index.path)}
+def evaluate(index, questions: list[EvalQuestion], variants: Sequence[SearchOptions]) -> list[ModeReport]:
+    """Run every question through a loaded index once per search variant and score the rankings."""
+    texts = index.texts()
     spans = {q.id: evidence_spans(q, texts) for q in questions}
     qrels = {q.id: relevant_passages(q, spans[q.id], index.passages) for q in questions}
     for q in questions:
         if not qrels[q.id]:
             raise EvalError(f"question {q.id}: its evidence lies in no indexed passage")
     reports = []
-    for mode in modes:
-        rankings = {q.id: index.rank(q.question, EVAL_DEPTH, mode, fusion=fusion, dense_weight=dense_weight)
-                    for q in questions}
+    for options in variants:
+        rankings = {q.id: index.rank(q.question, EVAL_DEPTH, options) for q in questions}
         run = {qid: [index.passages[row].id for row, _ in ranking] for qid, ranking in rankings.items()}
         aggregate, per_question = score_run(qrels, run)
         results = []
@@ -165,19 +164,24 @@ def evaluate(
             ids = run[q.id]
             top = index.passages[rankings[q.id][0][0]] if rankings[q.id] else None
             speakers = {e.speaker.casefold() for e in q.evidence}
-            metrics = per_question[q.id] | {SPEAKER_AT_1: float(bool(top) and top.speaker.casefold() in speakers)}
+            spoken = top is not None and top.speaker.casefold() in speakers
+            metrics = per_question[q.id] | {SPEAKER_AT_1: float(spoken)}
             first = next((i for i, pid in enumerate(ids, start=1) if pid in qrels[q.id]), None)
             results.append(
                 QuestionResult(
-                    id=q.id, question=q.question, metrics=metrics, first_relevant_rank=first,
-                    expected_speaker=q.evidence[0].speaker, expected_quote=q.evidence[0].quote,
-                    top_passage_id=top.id if top else None, top_speaker=top.speaker if top else None,
+                    id=q.id,
+                    question=q.question,
+                    metrics=metrics,
+                    first_relevant_rank=first,
+                    expected_speaker=q.evidence[0].speaker,
+                    expected_quote=q.evidence[0].quote,
+                    top_passage_id=top.id if top else None,
+                    top_speaker=top.speaker if top else None,
                     top_text=top.text if top else None,
                 )
             )
         aggregate[SPEAKER_AT_1] = sum(r.metrics[SPEAKER_AT_1] for r in results) / len(results)
-        reports.append(ModeReport(mode=mode, fusion=fusion if mode == "hybrid" else None,
-                                  aggregate=aggregate, questions=results))
+        reports.append(ModeReport(options=options, aggregate=aggregate, questions=results))
     return reports
 
 
@@ -196,7 +200,7 @@ def parse_floor(spec: str) -> tuple[str, float]:
 def failed_floors(reports: list[ModeReport], floors: list[tuple[str, float]]) -> list[str]:
     """One line per metric below its floor, in any mode evaluated."""
     return [
-        f"{report.mode}: {name} = {report.aggregate[name]:.3f} is under the floor {floor:.3f}"
+        f"{report.label}: {name} = {report.aggregate[name]:.3f} is under the floor {floor:.3f}"
         for report in reports
         for name, floor in floors
         if report.aggregate[name] < floor

@@ -9,21 +9,17 @@ search/cite -> SearchResult (a passage with its citation)
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-Role = Literal["official", "chair", "reporter"]
-ROLES: tuple[Role, ...] = ("official", "chair", "reporter")
+from briefqa.choices import Role
 
 
 class Person(BaseModel):
     """A named participant, with the position the transcript gives for them."""
 
     name: str = Field(description="Name as written in the transcript, honorific removed.")
-    title: str | None = Field(
-        default=None, description="Title or position text, when the transcript gives one."
-    )
+    title: str | None = Field(default=None, description="Title or position text, when the transcript gives one.")
 
 
 class LabelledTurn(BaseModel):
@@ -50,6 +46,11 @@ class ParsedTranscript(BaseModel):
     officials: list[Person] = Field(description="From the transcript's speakers block, if any.")
     chair: Person | None
     turns: list[LabelledTurn]
+    reporter_labels_are_outlets: bool = Field(
+        default=True,
+        description="Whether a reporter's label names their outlet ('Yicai.com:'); False where the "
+        "format labels every question alike (a White House 'Q').",
+    )
     text: str = Field(exclude=True, repr=False)
 
 
@@ -70,8 +71,6 @@ class Turn(BaseModel):
 
 class Briefing(BaseModel):
     """A parsed press conference."""
-
-    model_config = ConfigDict(frozen=False)
 
     id: str = Field(description="Stable id derived from the file name.")
     title: str = Field(description="The headline.")
@@ -109,20 +108,6 @@ class Corpus(BaseModel):
 
     def get(self, briefing_id: str) -> Briefing | None:
         return next((b for b in self.briefings if b.id == briefing_id), None)
-
-
-EmbedContext = Literal["title", "speaker", "question"]
-
-
-class ChunkSettings(BaseModel):
-    """How turns become passages, and what is embedded with each (part of an index's fingerprint)."""
-
-    max_tokens: int = Field(default=200, ge=16, description="Longest passage, in model tokens.")
-    overlap_tokens: int = Field(default=40, ge=0, description="Tokens shared by consecutive passages.")
-    context: list[EmbedContext] = Field(
-        default_factory=lambda: ["title", "speaker", "question"],
-        description="What is embedded before the passage text (the text shown is never changed).",
-    )
 
 
 class Passage(BaseModel):

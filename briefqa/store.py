@@ -1,15 +1,16 @@
 """The index on disk: a plain directory, written atomically, checked when loaded.
 
     manifest.json       what built it: briefqa version, model and its sha256, dimension,
-                        chunking, FAISS index type, corpus hashes, file sizes, fingerprint
+                        chunking, FAISS index type, the source files and their hashes, corpus
+                        hashes, file sizes, and a fingerprint of what shapes the index
     transcripts.jsonl   the parsed transcripts with their text (so 'index add' needs no corpus)
     passages.jsonl      one passage per line, in vector order
     vectors.faiss       the FAISS index of the passages' embeddings (inner product = cosine)
-    bm25/               the bm25s index of the same passages (JSON and .npy, no pickles)
+    bm25/               the BM25 matrix of the same passages (briefqa.bm25; JSON and .npy)
     onnx/               the query encoder: the model exported to ONNX, and its tokenizer
 
 A build writes a new directory beside the target and swaps it in with one atomic rename; a
-failed or interrupted build leaves the previous index as it was.
+failed or interrupted build leaves the previous index as it was. Nothing here is unpickled.
 """
 
 from __future__ import annotations
@@ -19,40 +20,43 @@ import ctypes.util
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from briefqa import __version__
-from briefqa.models import ChunkSettings, ParsedTranscript, Passage
+from briefqa.bm25 import Bm25Scorer, build_bm25
+from briefqa.models import ParsedTranscript, Passage
+from briefqa.options import BuildOptions, ChunkSettings, FaissKind
+from briefqa.vectors import VectorIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 TRANSCRIPTS = "transcripts.jsonl"
 PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
 ONNX_DIR = "onnx"
-FAISS_KINDS = ("flat", "hnsw")
-# HNSW's breadth of search per query, saved in the index file. Chosen with `python -m briefqa.bench
-# --scale`: recall@10 against flat vs latency at 10k-100k passages (README, Performance).
-HNSW_EF_SEARCH = 128
 # A built index is never committed by accident.
 _GITIGNORE = "# built by briefqa; rebuild with 'briefqa index build'\n*\n!.gitignore\n"
+
+
+def rebuild_command(path: Path | str, corpus_paths: list[str] | None = None) -> str:
+    words = ["briefqa", "index", "build", *(corpus_paths or []), "--out", str(path)]
+    return " ".join(shlex.quote(w) for w in words)
 
 
 class IndexLoadError(Exception):
     """An index that cannot be used as it is; the message says how to rebuild it."""
 
-    def __init__(self, path: Path | str, reason: str):
+    def __init__(self, path: Path | str, reason: str, corpus_paths: list[str] | None = None):
         self.path = str(path)
-        super().__init__(
-            f"{path}: {reason}. Rebuild it with: briefqa index build --out {path}"
-        )
+        super().__init__(f"{path}: {reason}. Rebuild it with: {rebuild_command(path, corpus_paths)}")
 
 
 class ModelInfo(BaseModel):
@@ -61,17 +65,33 @@ class ModelInfo(BaseModel):
     dimension: int
 
 
+class SourceFile(BaseModel):
+    """A file the index was built from, as it was then (for a freshness check that parses nothing)."""
+
+    path: str = Field(description="Absolute path.")
+    size: int
+    mtime_ns: int
+    sha256: str = Field(description="sha256 of the file's bytes.")
+
+
 class Manifest(BaseModel):
     format_version: int = FORMAT_VERSION
     briefqa_version: str = __version__
     model: ModelInfo
     chunking: ChunkSettings
-    faiss_index: str = Field(default="flat", description="One of: " + ", ".join(FAISS_KINDS))
+    faiss_index: FaissKind = "flat"
     corpus: dict[str, str] = Field(description="Briefing id -> sha256 of its transcript text.")
+    corpus_paths: list[str] = Field(
+        default_factory=list, description="The files and directories the index was built from (and added)."
+    )
+    sources: list[SourceFile] = Field(default_factory=list, description="Transcript and sidecar files read.")
     passages: int
     files: dict[str, int] = Field(default_factory=dict, description="File -> size in bytes.")
     created_at: datetime
     fingerprint: str = ""
+
+    def build_options(self) -> BuildOptions:
+        return BuildOptions(model=self.model.name, chunking=self.chunking, faiss_index=self.faiss_index)
 
     def compute_fingerprint(self) -> str:
         """A hash of everything that shapes the index: model, settings and corpus."""
@@ -89,34 +109,15 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def make_faiss_index(vectors: np.ndarray, kind: str = "flat"):
-    import faiss
-
-    dimension = vectors.shape[1]
-    if kind == "flat":
-        index = faiss.IndexFlatIP(dimension)
-    elif kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    else:
-        raise ValueError(f"unknown FAISS index type '{kind}'; choose one of {', '.join(FAISS_KINDS)}")
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
 def write_index(
     out: Path,
     manifest: Manifest,
     transcripts: list[ParsedTranscript],
     passages: list[Passage],
-    faiss_index,
-    write_bm25,
-    export_query_encoder=None,
+    vectors: VectorIndex,
+    export_query_encoder: Callable[[Path], object] | None = None,
 ) -> Manifest:
     """Write every file into a fresh directory beside ``out``, then swap it in atomically."""
-    import faiss
-
     out = Path(out).absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -127,26 +128,37 @@ def write_index(
         with open(tmp / PASSAGES, "w", encoding="utf-8") as f:
             for p in passages:
                 f.write(p.model_dump_json() + "\n")
-        faiss.write_index(faiss_index, str(tmp / VECTORS))
+        vectors.save(tmp / VECTORS)
         (tmp / BM25_DIR).mkdir()
-        write_bm25(tmp / BM25_DIR)
+        build_bm25([p.embedded_text for p in passages], tmp / BM25_DIR)
         if export_query_encoder is not None:
             export_query_encoder(tmp / ONNX_DIR)
         (tmp / ".gitignore").write_text(_GITIGNORE)
-        manifest.files = {
-            str(p.relative_to(tmp)): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()
-        }
+        written = sorted(f for f in tmp.rglob("*") if f.is_file())
+        manifest.files = {str(f.relative_to(tmp)): f.stat().st_size for f in written}
         manifest.fingerprint = manifest.compute_fingerprint()
         (tmp / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        for p in tmp.rglob("*"):
-            if p.is_file():
-                with open(p, "rb") as f:
-                    os.fsync(f.fileno())
+        for file in [*written, tmp / MANIFEST]:
+            with open(file, "rb") as handle:
+                os.fsync(handle.fileno())
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return manifest
+
+
+def record_sources(path: Path, manifest: Manifest) -> None:
+    """Rewrite only the manifest (atomically) after the source files moved or were touched; what
+    shapes the index, and so its fingerprint, is unchanged."""
+    tmp = Path(path) / f".{MANIFEST}.tmp-{os.getpid()}"
+    try:
+        tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, Path(path) / MANIFEST)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _swap_in(new: Path, target: Path) -> None:
@@ -187,21 +199,31 @@ def read_manifest(path: Path) -> Manifest:
             raise IndexLoadError(path, "no index here")
         raise IndexLoadError(path, f"{MANIFEST} is missing, so this is not a briefqa index (or it is damaged)")
     try:
-        manifest = Manifest.model_validate_json((path / MANIFEST).read_text(encoding="utf-8"))
-    except (ValidationError, ValueError, UnicodeDecodeError):
+        raw = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
         raise IndexLoadError(path, f"{MANIFEST} is damaged") from None
-    if manifest.format_version != FORMAT_VERSION:
+    if not isinstance(raw, dict):
+        raise IndexLoadError(path, f"{MANIFEST} is damaged")
+    corpus_paths = raw.get("corpus_paths") if isinstance(raw.get("corpus_paths"), list) else None
+    version = raw.get("format_version")
+    if isinstance(version, int) and version != FORMAT_VERSION:
         raise IndexLoadError(
-            path, f"index format {manifest.format_version} is not the format {FORMAT_VERSION} this briefqa reads"
+            path,
+            f"index format {version} is not the format {FORMAT_VERSION} this briefqa reads",
+            corpus_paths,
         )
+    try:
+        manifest = Manifest.model_validate(raw)
+    except ValidationError:
+        raise IndexLoadError(path, f"{MANIFEST} is damaged", corpus_paths) from None
     if manifest.fingerprint != manifest.compute_fingerprint():
-        raise IndexLoadError(path, f"{MANIFEST} was changed after the index was built")
+        raise IndexLoadError(path, f"{MANIFEST} was changed after the index was built", manifest.corpus_paths)
     for name, size in manifest.files.items():
         file = path / name
         if not file.exists():
-            raise IndexLoadError(path, f"{name} is missing")
+            raise IndexLoadError(path, f"{name} is missing", manifest.corpus_paths)
         if file.stat().st_size != size:
-            raise IndexLoadError(path, f"{name} is damaged (its size is not the one recorded)")
+            raise IndexLoadError(path, f"{name} is damaged (its size is not the one recorded)", manifest.corpus_paths)
     return manifest
 
 
@@ -210,40 +232,38 @@ def read_passages(path: Path, manifest: Manifest) -> list[Passage]:
         with open(Path(path) / PASSAGES, encoding="utf-8") as f:
             passages = [Passage.model_validate_json(line) for line in f]
     except (ValidationError, ValueError, UnicodeDecodeError):
-        raise IndexLoadError(path, f"{PASSAGES} is damaged") from None
+        raise IndexLoadError(path, f"{PASSAGES} is damaged", manifest.corpus_paths) from None
     if len(passages) != manifest.passages:
-        raise IndexLoadError(path, f"{PASSAGES} holds {len(passages)} passages, the manifest {manifest.passages}")
+        raise IndexLoadError(
+            path, f"{PASSAGES} holds {len(passages)} passages, the manifest {manifest.passages}", manifest.corpus_paths
+        )
     return passages
 
 
-def read_transcripts(path: Path) -> list[ParsedTranscript]:
+def read_transcripts(path: Path, manifest: Manifest) -> list[ParsedTranscript]:
     try:
         with open(Path(path) / TRANSCRIPTS, encoding="utf-8") as f:
             return [ParsedTranscript.model_validate_json(line) for line in f]
     except (ValidationError, ValueError, UnicodeDecodeError, OSError):
-        raise IndexLoadError(path, f"{TRANSCRIPTS} is damaged") from None
+        raise IndexLoadError(path, f"{TRANSCRIPTS} is damaged", manifest.corpus_paths) from None
 
 
-def read_faiss(path: Path, manifest: Manifest):
-    import faiss
-
+def read_vectors(path: Path, manifest: Manifest) -> VectorIndex:
     try:
-        index = faiss.read_index(str(Path(path) / VECTORS))
+        vectors = VectorIndex.load(Path(path) / VECTORS)
     except RuntimeError:
-        raise IndexLoadError(path, f"{VECTORS} is damaged") from None
-    if index.ntotal != manifest.passages or index.d != manifest.model.dimension:
-        raise IndexLoadError(path, f"{VECTORS} does not match the manifest")
-    return index
+        raise IndexLoadError(path, f"{VECTORS} is damaged", manifest.corpus_paths) from None
+    if vectors.count != manifest.passages or vectors.dimension != manifest.model.dimension:
+        raise IndexLoadError(path, f"{VECTORS} does not match the manifest", manifest.corpus_paths)
+    return vectors
 
 
-def read_bm25(path: Path):
-    from briefqa.search import Bm25Scorer
-
+def read_bm25(path: Path, manifest: Manifest) -> Bm25Scorer:
     try:
         return Bm25Scorer(Path(path) / BM25_DIR)
     except (OSError, ValueError, KeyError):
-        raise IndexLoadError(path, f"{BM25_DIR}/ is damaged") from None
+        raise IndexLoadError(path, f"{BM25_DIR}/ is damaged", manifest.corpus_paths) from None
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)

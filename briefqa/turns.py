@@ -3,7 +3,7 @@
 Roles come, in order of trust, from:
 1. a briefing's ``Speakers:`` / ``Chairperson:`` blocks (or its sidecar): a name listed as an
    official or chair in any briefing has that role in every briefing;
-2. the format itself (a White House ``Q`` line is a reporter, ``MODERATOR`` is the chair);
+2. the format itself (``LabelledTurn.role_hint``, set by the format's parser);
 3. the conversation: a turn that asks (contains '?') and is followed by an official's answer is
    a reporter's outlet; a turn that follows a reporter's question is an official's answer.
    Labels still unknown after that are reporters when most of their turns ask, else officials.
@@ -96,8 +96,9 @@ def _briefing(t: ParsedTranscript, roles: dict[str, Role]) -> Briefing:
         if turn.role == "official":
             officials.setdefault(turn.speaker, Person(name=turn.speaker))
     chair = t.chair or next((Person(name=x.speaker) for x in turns if x.role == "chair"), None)
-    hinted = {lt.speaker for lt in t.turns if lt.role_hint == "reporter"}
-    outlets = list(dict.fromkeys(x.speaker for x in turns if x.role == "reporter" and x.speaker not in hinted))
+    outlets = (
+        list(dict.fromkeys(x.speaker for x in turns if x.role == "reporter")) if t.reporter_labels_are_outlets else []
+    )
     return Briefing(
         id=t.id,
         title=t.title,

@@ -5,7 +5,7 @@
 For each embedding context (what is embedded before a passage's text) and passage size, builds an
 index with the real model in a temporary directory, then scores dense, BM25 and both fusions
 for hybrid. Queries are encoded as `briefqa ask` encodes them (the index's ONNX export). The
-defaults in briefqa (ChunkSettings, DEFAULT_MODE, DEFAULT_FUSION) are the best row of this table.
+defaults in briefqa (ChunkSettings, SearchOptions) are the best row of this table.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from briefqa.build import build_index
 from briefqa.embed import load_embedder
 from briefqa.evaluate import METRICS, evaluate, load_questions
-from briefqa.index import build_index, load_index
-from briefqa.models import ChunkSettings
+from briefqa.index import load_index
+from briefqa.options import BuildOptions, ChunkSettings, SearchOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTEXTS: list[list[str]] = [[], ["speaker"], ["speaker", "question"], ["title", "speaker", "question"]]
@@ -35,8 +36,9 @@ def main() -> None:
     questions = load_questions(args.questions)
     embedder = load_embedder("all-MiniLM-L6-v2")
     variants = [ChunkSettings(context=c) for c in CONTEXTS]
-    variants += [ChunkSettings(max_tokens=n, overlap_tokens=n // 5) for n in PASSAGE_TOKENS
-                 if n != ChunkSettings().max_tokens]
+    variants += [
+        ChunkSettings(max_tokens=n, overlap_tokens=n // 5) for n in PASSAGE_TOKENS if n != ChunkSettings().max_tokens
+    ]
     print(f"{len(questions)} questions, model {embedder.name}\n")
     print("| context | passage tokens | mode | " + " | ".join(METRICS) + " |")
     print("|---" * (3 + len(METRICS)) + "|")
@@ -44,16 +46,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for number, chunking in enumerate(variants):
             out = Path(tmp) / f"index-{number}"
-            build_index([args.corpus], out, chunking=chunking, embedder=embedder)
+            build_index([args.corpus], out, BuildOptions(chunking=chunking), embedder=embedder)
             index = load_index(out)
             context = " + ".join(chunking.context) or "none"
-            rows = evaluate(index, questions, ["dense", "bm25"])
-            labels = ["dense", "bm25"]
-            rows += evaluate(index, questions, ["hybrid"], fusion="rrf")
-            labels.append("hybrid (rrf)")
-            for weight in DENSE_WEIGHTS:
-                rows += evaluate(index, questions, ["hybrid"], fusion="weighted", dense_weight=weight)
-                labels.append(f"hybrid (weighted, dense {weight})")
+            variants = [SearchOptions(mode="dense"), SearchOptions(mode="bm25"), SearchOptions(fusion="rrf")]
+            variants += [SearchOptions(fusion="weighted", dense_weight=w) for w in DENSE_WEIGHTS]
+            labels = ["dense", "bm25", "hybrid (rrf)"] + [f"hybrid (weighted, dense {w})" for w in DENSE_WEIGHTS]
+            rows = evaluate(index, questions, variants)
             for mode, report in zip(labels, rows):
                 figures = " | ".join(f"{report.aggregate[m]:.3f}" for m in METRICS)
                 print(f"| {context} | {chunking.max_tokens} | {mode} | {figures} |", flush=True)

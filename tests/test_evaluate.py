@@ -5,11 +5,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from briefqa.build import build_index
 from briefqa.cli import app
-from briefqa.embed import HashEmbedder
 from briefqa.evaluate import EvalError, EvalQuestion, evidence_spans, load_questions, relevant_passages, score_run
-from briefqa.index import build_index
-from briefqa.models import ChunkSettings, Passage
+from briefqa.models import Passage
+from briefqa.options import BuildOptions, ChunkSettings
 from tests.conftest import CORPUS
 
 BORDERS = "scio-2023-03-20-customs-safeguard-borders"
@@ -36,9 +36,20 @@ def test_score_run_keeps_our_order_when_ids_would_sort_otherwise():
 
 
 def passage(pid, start, end, briefing="b"):
-    return Passage(id=pid, briefing_id=briefing, briefing_title="t", held_on=None, turn_index=1, part=1,
-                   speaker="s", role="official", text="x" * (end - start), char_start=start, char_end=end,
-                   embedded_text="x")
+    return Passage(
+        id=pid,
+        briefing_id=briefing,
+        briefing_title="t",
+        held_on=None,
+        turn_index=1,
+        part=1,
+        speaker="s",
+        role="official",
+        text="x" * (end - start),
+        char_start=start,
+        char_end=end,
+        embedded_text="x",
+    )
 
 
 def test_span_relevance_overlap_no_overlap_and_split():
@@ -46,8 +57,13 @@ def test_span_relevance_overlap_no_overlap_and_split():
     q = EvalQuestion(id="q", question="?", briefing="b", evidence=[{"quote": text[25:45], "speaker": "s"}])
     spans = evidence_spans(q, {"b": text})
     assert spans[0] == (25, 45)
-    passages = [passage("before", 0, 25), passage("split1", 20, 30), passage("split2", 30, 60),
-                passage("after", 45, 90), passage("other", 25, 45, briefing="c")]
+    passages = [
+        passage("before", 0, 25),
+        passage("split1", 20, 30),
+        passage("split2", 30, 60),
+        passage("after", 45, 90),
+        passage("other", 25, 45, briefing="c"),
+    ]
     # "before" ends where the quote starts and "after" starts where it ends: no overlap.
     assert relevant_passages(q, spans, passages) == {"split1", "split2"}
 
@@ -60,7 +76,9 @@ def test_missing_quote_is_reported_with_the_question():
 
 def test_bad_question_file_names_the_line(tmp_path):
     path = tmp_path / "q.jsonl"
-    path.write_text('{"id": "a", "question": "x", "briefing": "b", "evidence": [{"quote": "q", "speaker": "s"}]}\n{"id": "b"}\n')
+    path.write_text(
+        '{"id": "a", "question": "x", "briefing": "b", "evidence": [{"quote": "q", "speaker": "s"}]}\n{"id": "b"}\n'
+    )
     with pytest.raises(EvalError, match=r"q.jsonl:2: not a valid question"):
         load_questions(path)
 
@@ -68,18 +86,30 @@ def test_bad_question_file_names_the_line(tmp_path):
 @pytest.fixture(scope="module")
 def hash_index(tmp_path_factory):
     out = tmp_path_factory.mktemp("eval") / "index"
-    build_index([CORPUS], out, embedder=HashEmbedder(), chunking=ChunkSettings(max_tokens=120, overlap_tokens=20))
+    build_index([CORPUS], out, BuildOptions(model="hash", chunking=ChunkSettings(max_tokens=120, overlap_tokens=20)))
     return out
 
 
 def write_questions(path, quote="Exotic pets are a threat to China's biological security."):
     rows = [
-        {"id": "q1", "question": "exotic pets biological security threat", "briefing": BORDERS,
-         "evidence": [{"quote": quote, "speaker": "Yu Jianhua"}], "category": "policy"},
-        {"id": "q2", "question": "Winter Olympics flights personnel monitored Beijing customs",
-         "briefing": "scio-2022-01-14-import-export-2021",
-         "evidence": [{"quote": "Beijing customs has monitored and handled a total of 196 Olympic-related flights",
-                       "speaker": "Li Kuiwen"}]},
+        {
+            "id": "q1",
+            "question": "exotic pets biological security threat",
+            "briefing": BORDERS,
+            "evidence": [{"quote": quote, "speaker": "Yu Jianhua"}],
+            "category": "policy",
+        },
+        {
+            "id": "q2",
+            "question": "Winter Olympics flights personnel monitored Beijing customs",
+            "briefing": "scio-2022-01-14-import-export-2021",
+            "evidence": [
+                {
+                    "quote": "Beijing customs has monitored and handled a total of 196 Olympic-related flights",
+                    "speaker": "Li Kuiwen",
+                }
+            ],
+        },
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
@@ -94,7 +124,8 @@ def test_eval_command_table_json_and_floors(hash_index, tmp_path):
     result = runner.invoke(app, base + ["--json", "--mode", "bm25", "--mode", "hybrid"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert [m["mode"] for m in data["modes"]] == ["bm25", "hybrid"]
+    assert [m["options"]["mode"] for m in data["modes"]] == ["bm25", "hybrid"]
+    assert [m["label"] for m in data["modes"]] == ["bm25", "hybrid (weighted)"]
     bm25 = data["modes"][0]
     assert set(bm25["aggregate"]) == {"R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "speaker@1"}
     assert bm25["aggregate"]["R@10"] == 1.0  # both are findable by their words
@@ -116,6 +147,7 @@ def test_eval_command_missing_quote_stops(hash_index, tmp_path):
 
 def test_eval_command_unknown_metric(hash_index, tmp_path):
     questions = write_questions(tmp_path / "q.jsonl")
-    result = runner.invoke(app, ["eval", "--questions", str(questions), "--index", str(hash_index),
-                                 "--fail-under", "P@3=0.5"])
+    result = runner.invoke(
+        app, ["eval", "--questions", str(questions), "--index", str(hash_index), "--fail-under", "P@3=0.5"]
+    )
     assert result.exit_code == 1 and "unknown metric 'P@3'" in result.output

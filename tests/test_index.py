@@ -4,21 +4,28 @@ import json
 import shutil
 from datetime import date
 
+import numpy as np
 import pytest
 
+from briefqa.build import add_to_index, build_index
 from briefqa.embed import HashEmbedder
-from briefqa.index import add_to_index, build_index, load_index
-from briefqa.models import ChunkSettings
-from briefqa.store import IndexLoadError, PASSAGES, VECTORS, MANIFEST
+from briefqa.index import load_index
+from briefqa.options import BuildOptions, ChunkSettings, SearchOptions
+from briefqa.store import MANIFEST, PASSAGES, VECTORS, IndexLoadError
 from tests.conftest import CORPUS
 
-FAKE = HashEmbedder()
 SMALL = ChunkSettings(max_tokens=120, overlap_tokens=20)
+HASH = BuildOptions(model="hash", chunking=SMALL)
 BORDERS = "scio-2023-03-20-customs-safeguard-borders"
+MODES = ["dense", "bm25", "hybrid"]
 
 
-def build(out, corpus=(CORPUS,), **kw):
-    return build_index(list(corpus), out, embedder=FAKE, chunking=SMALL, **kw)
+def build(out, corpus=(CORPUS,), options=HASH, **kw):
+    return build_index(list(corpus), out, options, **kw)
+
+
+def search(index, query, k=5, mode="hybrid", **filters):
+    return index.search(query, k=k, options=SearchOptions(mode=mode, filters=filters))
 
 
 @pytest.fixture(scope="module")
@@ -43,18 +50,17 @@ def test_passages_slice_back_to_transcripts(built, briefings):
     out, _ = built
     index = load_index(out)
     for p in index.passages:
-        assert briefings[p.briefing_id].text[p.char_start:p.char_end] == p.text
+        assert briefings[p.briefing_id].text[p.char_start : p.char_end] == p.text
     long_turn = [p for p in index.passages if p.briefing_id == BORDERS and p.turn_index == 23]
     assert len(long_turn) > 1  # split
     assert all(a.char_start < b.char_start for a, b in zip(long_turn, long_turn[1:]))
     assert any(a.char_end > b.char_start for a, b in zip(long_turn, long_turn[1:]))  # overlap
 
 
-@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+@pytest.mark.parametrize("mode", MODES)
 def test_search_finds_exotic_pets(built, mode):
     index = load_index(built[0])
-    index.use_embedder(FAKE)
-    results = index.search("exotic pets alien species intercepted", k=3, mode=mode)
+    results = search(index, "exotic pets alien species intercepted", k=3, mode=mode)
     assert len(results) == 3
     assert results[0].briefing_id == BORDERS and results[0].turn_index in (21, 22, 23)
     top = results[0]
@@ -63,21 +69,20 @@ def test_search_finds_exotic_pets(built, mode):
     assert "(2023-03-20), turn " in top.citation
 
 
-def test_save_load_search_identical(built, tmp_path):
-    copy = tmp_path / "copy"
-    shutil.copytree(built[0], copy)
-    a, b = load_index(built[0]), load_index(copy)
-    a.use_embedder(FAKE)
-    b.use_embedder(FAKE)
+def test_loaded_index_ranks_as_exact_cosine_over_freshly_embedded_passages(built):
+    """What was written (vectors, their order, the passages) is what was embedded: the loaded
+    index's dense ranking equals brute-force cosine over the passages' texts embedded now."""
+    index = load_index(built[0])
+    fresh = HashEmbedder().encode([p.embedded_text for p in index.passages])
     for query in ("smuggling crackdown", "Winter Olympics customs clearance", "Hengqin"):
-        for mode in ("dense", "bm25", "hybrid"):
-            assert a.search(query, k=5, mode=mode) == b.search(query, k=5, mode=mode)
+        expected = np.argsort(-(fresh @ HashEmbedder().encode([query])[0]), kind="stable")[:5]
+        ranked = index.rank(query, 5, SearchOptions(mode="dense"))
+        assert [row for row, _ in ranked] == list(expected)
 
 
 def test_result_fields_and_question(built):
     index = load_index(built[0])
-    index.use_embedder(FAKE)
-    (r,) = index.search("exotic pets", k=1, speaker="Zhao Zenglian", briefing=BORDERS)
+    (r,) = search(index, "exotic pets", k=1, speaker="Zhao Zenglian", briefing=BORDERS)
     assert r.role == "official" and r.question is not None
     assert r.question.outlet == "Shenzhen Satellite TV Zhinews" and r.question.turn_index == 21
     assert r.highlight_start >= r.char_start and r.highlight_end <= r.char_end
@@ -85,24 +90,22 @@ def test_result_fields_and_question(built):
 
 def test_filters_apply_before_ranking(built):
     index = load_index(built[0])
-    index.use_embedder(FAKE)
-    for mode in ("dense", "bm25", "hybrid"):
-        res = index.search("exotic pets", k=4, mode=mode, speaker="li kuiwen")
+    for mode in MODES:
+        res = search(index, "exotic pets", k=4, mode=mode, speaker="li kuiwen")
         assert len(res) == 4 and {r.speaker for r in res} == {"Li Kuiwen"}
-        res = index.search("exotic pets", k=3, mode=mode, role="reporter")
+        res = search(index, "exotic pets", k=3, mode=mode, role="reporter")
         assert len(res) == 3 and {r.role for r in res} == {"reporter"}
-        res = index.search("trade", k=50, mode=mode, outlet="zhinews")
+        res = search(index, "trade", k=50, mode=mode, outlet="zhinews")
         assert {r.briefing_id for r in res} == {BORDERS, "scio-2024-04-12-imports-exports-q1-2024"}
-        assert all(r.speaker.lower().find("zhinews") >= 0 or (r.question and "Zhinews" in r.question.outlet) for r in res)
-        res = index.search("trade", k=3, mode=mode, since="2024-01-01", until=date(2024, 12, 31))
+        assert all("zhinews" in r.speaker.lower() or (r.question and "Zhinews" in r.question.outlet) for r in res)
+        res = search(index, "trade", k=3, mode=mode, since="2024-01-01", until=date(2024, 12, 31))
         assert len(res) == 3 and all(r.held_on >= date(2024, 1, 1) for r in res)
-        assert index.search("trade", k=3, mode=mode, briefing="no-such-id") == []
+        assert search(index, "trade", k=3, mode=mode, briefing="no-such-id") == []
 
 
 def test_filter_with_fewer_matches_than_k(built):
     index = load_index(built[0])
-    index.use_embedder(FAKE)
-    res = index.search("anything", k=20, mode="hybrid", briefing="scio-2022-01-14-import-export-2021")
+    res = search(index, "anything", k=20, briefing="scio-2022-01-14-import-export-2021")
     n = len([p for p in index.passages if p.briefing_id == "scio-2022-01-14-import-export-2021"])
     assert len(res) == n < 20
 
@@ -117,15 +120,15 @@ def test_incremental_add(tmp_path):
     new = tmp_path / "scio-2021-07-13-import-export-h1-2021.txt"
     shutil.copy(CORPUS / new.name, new)
 
-    added = add_to_index([new], out, embedder=FAKE)
+    added = add_to_index([new], out)
     assert added.added == [new.stem] and added.written
     assert added.reused == first.passages and added.embedded == added.passages - first.passages
 
-    again = add_to_index([new], out, embedder=FAKE)
+    again = add_to_index([new], out)
     assert not again.written and again.unchanged == [new.stem] and again.embedded == 0
 
     new.write_text(new.read_text().replace("Thank you for your questions.", "Thanks for asking."))
-    changed = add_to_index([new], out, embedder=FAKE)
+    changed = add_to_index([new], out)
     assert changed.replaced == [new.stem] and 0 < changed.embedded < 4
     index = load_index(out)
     texts = [p.text for p in index.passages if p.briefing_id == new.stem]
@@ -145,8 +148,12 @@ def test_model_mismatch_is_refused(built):
         (lambda d: (d / VECTORS).unlink(), "vectors.faiss is missing"),
         (lambda d: (d / VECTORS).write_bytes((d / VECTORS).read_bytes()[:100]), "vectors.faiss is damaged"),
         (lambda d: (d / MANIFEST).write_text("{}"), "manifest.json is damaged"),
-        (lambda d: (d / MANIFEST).write_text((d / MANIFEST).read_text().replace('"max_tokens": 120', '"max_tokens": 99')),
-         "changed after the index was built"),
+        (
+            lambda d: (d / MANIFEST).write_text(
+                (d / MANIFEST).read_text().replace('"max_tokens": 120', '"max_tokens": 99')
+            ),
+            "changed after the index was built",
+        ),
     ],
 )
 def test_damaged_index_gives_its_message(built, tmp_path, damage, message):
@@ -172,7 +179,7 @@ def test_interrupted_build_leaves_old_index(tmp_path):
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     shutil.copy(CORPUS / "scio-2021-07-13-import-export-h1-2021.txt", corpus)
     with pytest.raises(KeyboardInterrupt):
-        build_index([corpus], out, embedder=ExplodingEmbedder(), chunking=SMALL)
+        build(out, [corpus], embedder=ExplodingEmbedder())
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]  # no temp dirs left
@@ -206,9 +213,9 @@ def test_query_time_bm25_equals_bm25s_scores(built):
     index = load_index(built[0])
     retriever = bm25s.BM25.load(str(built[0] / "bm25"))
     for query in ("exotic pets smuggling smuggling", "Winter Olympics customs", "zzz unknown words"):
-        tokens = [t for t in index._bm25.tokens(query) if t in retriever.vocab_dict]
+        tokens = [t for t in index.bm25.tokens(query) if t in retriever.vocab_dict]
         expected = retriever.get_scores(tokens) if tokens else np.zeros(len(index.passages))
-        np.testing.assert_allclose(index._bm25.scores(query), expected, rtol=1e-5)
+        np.testing.assert_allclose(index.bm25.scores(query), expected, rtol=1e-5)
 
 
 def test_fusion_rrf_and_weighted_on_hand_made_rankings():
@@ -216,11 +223,42 @@ def test_fusion_rrf_and_weighted_on_hand_made_rankings():
 
     dense = [(1, 0.9), (2, 0.5), (3, 0.1)]
     bm25 = [(2, 12.0), (4, 10.0), (3, 2.0)]
-    rrf = fuse(dense, bm25, 4, "rrf")
+    rrf = fuse(dense, bm25, 4, SearchOptions(fusion="rrf"))
     assert [row for row, _ in rrf] == [2, 3, 1, 4]
     assert dict(rrf)[2] == pytest.approx(1 / (RRF_K + 2) + 1 / (RRF_K + 1))
     # min-max normalised: dense 1 -> 1.0, 2 -> 0.5, 3 -> 0.0; bm25 2 -> 1.0, 4 -> 0.8, 3 -> 0.0
-    weighted = fuse(dense, bm25, 4, "weighted", dense_weight=0.5)
+    weighted = fuse(dense, bm25, 4, SearchOptions(fusion="weighted", dense_weight=0.5))
     assert [row for row, _ in weighted] == [2, 1, 4, 3]
     assert dict(weighted)[2] == pytest.approx(0.5 * 0.5 + 0.5 * 1.0)
-    assert [row for row, _ in fuse(dense, bm25, 2, "weighted", dense_weight=0.9)] == [1, 2]
+    assert [row for row, _ in fuse(dense, bm25, 2, SearchOptions(dense_weight=0.9))] == [1, 2]
+
+
+def test_hnsw_index_saves_its_search_breadth_and_ranks_like_flat(built, tmp_path):
+    import faiss
+
+    from briefqa.vectors import HNSW_EF_SEARCH
+
+    out = tmp_path / "hnsw"
+    build(out, options=HASH.model_copy(update={"faiss_index": "hnsw"}))
+    assert load_index(out).manifest.faiss_index == "hnsw"
+    assert faiss.read_index(str(out / VECTORS)).hnsw.efSearch == HNSW_EF_SEARCH
+    flat, hnsw = load_index(built[0]), load_index(out)
+    for query in ("exotic pets alien species", "Winter Olympics flights", "RCEP tariff"):
+        # a few hundred passages: HNSW at efSearch 128 is exact here
+        assert [r for r, _ in hnsw.rank(query, 5, SearchOptions(mode="dense"))] == [
+            r for r, _ in flat.rank(query, 5, SearchOptions(mode="dense"))
+        ]
+        # filtered to a small set, HNSW may find fewer than k: the exact fallback fills them
+        res = search(hnsw, query, k=4, mode="dense", speaker="li kuiwen")
+        assert len(res) == 4 and {r.speaker for r in res} == {"Li Kuiwen"}
+
+
+def test_search_options_are_checked():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="mode"):
+        SearchOptions(mode="fancy")
+    with pytest.raises(ValidationError, match="after until"):
+        SearchOptions(filters={"since": "2024-02-01", "until": "2024-01-01"})
+    with pytest.raises(ValidationError, match="dense_weight"):
+        SearchOptions(dense_weight=1.5)

@@ -1,13 +1,13 @@
 """With the real packaged model: end to end on the bundled corpus, and ONNX/torch parity."""
 
 import json
-from pathlib import Path
 
-import numpy as np
 import pytest
 
-from briefqa.embed import DEFAULT_MODEL, ModelError, OnnxEncoder, SentenceTransformerEmbedder
-from briefqa.index import build_index, load_index
+from briefqa.build import add_to_index, build_index
+from briefqa.embed import ModelError, OnnxEncoder, SentenceTransformerEmbedder
+from briefqa.index import load_index
+from briefqa.options import DEFAULT_MODEL, SearchOptions
 from briefqa.store import ONNX_DIR
 from tests.conftest import CORPUS, ROOT
 
@@ -27,9 +27,21 @@ def real_index(tmp_path_factory, torch_embedder):
     return out
 
 
-def test_packaged_model_checksum_is_verified(torch_embedder, monkeypatch):
-    assert torch_embedder.sha256 == "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-    monkeypatch.setattr("briefqa.embed.weights_sha256", lambda directory: "0" * 64)
+def test_packaged_model_with_altered_weights_is_refused(torch_embedder, tmp_path, monkeypatch):
+    """A copy of the packaged model with one byte of its weights changed: the constructor hashes
+    the file and refuses it before loading anything."""
+    from briefqa.embed import model_dir
+
+    original = model_dir(DEFAULT_MODEL)
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for item in original.iterdir():
+        if item.name != "model.safetensors":
+            (copy / item.name).symlink_to(item)
+    weights = bytearray((original / "model.safetensors").read_bytes())
+    weights[len(weights) // 2] ^= 0xFF
+    (copy / "model.safetensors").write_bytes(bytes(weights))
+    monkeypatch.setattr("briefqa.embed.model_dir", lambda name: copy)
     with pytest.raises(ModelError, match="do not match the expected sha256"):
         SentenceTransformerEmbedder(DEFAULT_MODEL)
 
@@ -41,7 +53,9 @@ def test_known_question_finds_its_passage(real_index):
     assert top.briefing_id == BORDERS and top.speaker in ("Zhao Zenglian", "Yu Jianhua")
     assert "exotic" in top.text.lower()
     # in everyday words, sharing no keyword with the answer, dense retrieval still finds it
-    dense = index.search("strange creatures young people keep at home as companions", k=3, mode="dense")
+    dense = index.search(
+        "strange creatures young people keep at home as companions", k=3, options=SearchOptions(mode="dense")
+    )
     assert any(r.briefing_id == BORDERS and r.turn_index in (21, 22, 23) for r in dense)
     olympics = index.search("How many Olympic flights did Beijing customs handle?", k=3)
     assert any("196 Olympic-related flights" in r.text for r in olympics)
@@ -78,14 +92,12 @@ def test_onnx_and_torch_give_identical_top10_on_eval_questions(real_index, torch
     onnx_index, torch_index = load_index(real_index), load_index(real_index)
     torch_index.use_embedder(torch_embedder)
     for q in questions:
-        rows_onnx = [row for row, _ in onnx_index.rank(q, 10, "dense")]
-        rows_torch = [row for row, _ in torch_index.rank(q, 10, "dense")]
+        rows_onnx = [row for row, _ in onnx_index.rank(q, 10, SearchOptions(mode="dense"))]
+        rows_torch = [row for row, _ in torch_index.rank(q, 10, SearchOptions(mode="dense"))]
         assert rows_onnx == rows_torch, q
 
 
 def test_add_reuses_the_query_encoder_and_finds_the_new_briefing(real_index, torch_embedder, tmp_path):
-    from briefqa.index import add_to_index
-
     small = tmp_path / "index"
     build_index([CORPUS / "scio-2022-01-14-import-export-2021.txt"], small, embedder=torch_embedder)
     exported = (small / ONNX_DIR / "model.onnx").stat().st_ino

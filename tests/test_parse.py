@@ -18,21 +18,62 @@ HQD = "scio-2024-07-30-customs-high-quality-development"
 
 # id: (title start, held_on, published_on, officials, chair, turn count, outlets)
 EXPECTED = {
-    Y2021: ("SCIO press conference on China's import and export performance in 2021",
-            date(2022, 1, 14), date(2022, 1, 19), ["Li Kuiwen"], None, 2, ["Beijing Youth Daily"]),
-    HQD: ("SCIO briefing on promoting high-quality development: General Administration of Customs",
-          date(2024, 7, 30), date(2024, 8, 21), ["Zhao Zenglian", "Lyu Daliang", "Lin Shaobin"],
-          "Xing Huina", 2, []),
-    H1_2021: ("SCIO briefing on China's import and export performance in H1 2021",
-              date(2021, 7, 13), date(2021, 7, 16), ["Li Kuiwen"], None, 2, ["National Business Daily"]),
-    Q1_2024: ("SCIO press conference on China's imports, exports in Q1 2024",
-              date(2024, 4, 12), date(2024, 4, 28), ["Lyu Daliang"], "Shou Xiaoli", 3,
-              ["Zhinews of Shenzhen Satellite TV"]),
-    BORDERS: ("SCIO briefing on China Customs' efforts to safeguard borders and advance Chinese modernization",
-              date(2023, 3, 20), None, ["Yu Jianhua", "Sun Yuning", "Zhao Zenglian"], "Shou Xiaoli", 30,
-              ["CCTV", "The Poster News APP", "Yicai.com", "China News Service", "Cover News", "Zhonghongwang",
-               "Phoenix TV", "Shenzhen Satellite TV Zhinews", "National Business Daily",
-               "Guangdong Radio and Television (GRT)"]),
+    Y2021: (
+        "SCIO press conference on China's import and export performance in 2021",
+        date(2022, 1, 14),
+        date(2022, 1, 19),
+        ["Li Kuiwen"],
+        None,
+        2,
+        ["Beijing Youth Daily"],
+    ),
+    HQD: (
+        "SCIO briefing on promoting high-quality development: General Administration of Customs",
+        date(2024, 7, 30),
+        date(2024, 8, 21),
+        ["Zhao Zenglian", "Lyu Daliang", "Lin Shaobin"],
+        "Xing Huina",
+        2,
+        [],
+    ),
+    H1_2021: (
+        "SCIO briefing on China's import and export performance in H1 2021",
+        date(2021, 7, 13),
+        date(2021, 7, 16),
+        ["Li Kuiwen"],
+        None,
+        2,
+        ["National Business Daily"],
+    ),
+    Q1_2024: (
+        "SCIO press conference on China's imports, exports in Q1 2024",
+        date(2024, 4, 12),
+        date(2024, 4, 28),
+        ["Lyu Daliang"],
+        "Shou Xiaoli",
+        3,
+        ["Zhinews of Shenzhen Satellite TV"],
+    ),
+    BORDERS: (
+        "SCIO briefing on China Customs' efforts to safeguard borders and advance Chinese modernization",
+        date(2023, 3, 20),
+        None,
+        ["Yu Jianhua", "Sun Yuning", "Zhao Zenglian"],
+        "Shou Xiaoli",
+        30,
+        [
+            "CCTV",
+            "The Poster News APP",
+            "Yicai.com",
+            "China News Service",
+            "Cover News",
+            "Zhonghongwang",
+            "Phoenix TV",
+            "Shenzhen Satellite TV Zhinews",
+            "National Business Daily",
+            "Guangdong Radio and Television (GRT)",
+        ],
+    ),
 }
 
 
@@ -73,7 +114,9 @@ def test_roles_without_speakers_block(briefings):
     assert roles(briefings[H1_2021]) == [("National Business Daily", "reporter"), ("Li Kuiwen", "official")]
     # Lyu Daliang is an official, Shou Xiaoli the chair, in other briefings' blocks.
     assert roles(briefings[Q1_2024]) == [
-        ("Zhinews of Shenzhen Satellite TV", "reporter"), ("Lyu Daliang", "official"), ("Shou Xiaoli", "chair")
+        ("Zhinews of Shenzhen Satellite TV", "reporter"),
+        ("Lyu Daliang", "official"),
+        ("Shou Xiaoli", "chair"),
     ]
 
 
@@ -107,9 +150,20 @@ def test_links_in_short_briefings(briefings):
 
 
 NOISE = [
-    "_ueditor_page_break_tag_", "中文", "Read in Chinese", "MORE FROM", "Translated and edited by",
-    "Group photo", "Follow China.org.cn", "Add your comments", "Enter the words you see", "Adjust font size",
-    "Comment(s)", "Print E-mail", "Press Room", "分享缩略图",
+    "_ueditor_page_break_tag_",
+    "中文",
+    "Read in Chinese",
+    "MORE FROM",
+    "Translated and edited by",
+    "Group photo",
+    "Follow China.org.cn",
+    "Add your comments",
+    "Enter the words you see",
+    "Adjust font size",
+    "Comment(s)",
+    "Print E-mail",
+    "Press Room",
+    "分享缩略图",
 ]
 
 
@@ -125,7 +179,7 @@ def test_noise_is_never_part_of_a_turn(corpus):
 def test_turn_offsets_slice_back_to_text_in_seeds(corpus):
     for b in corpus.briefings:
         for t in b.turns:
-            assert b.text[t.char_start:t.char_end] == t.text
+            assert b.text[t.char_start : t.char_end] == t.text
             assert t.text == t.text.strip() and t.text
 
 
@@ -136,7 +190,9 @@ def test_turn_text_ends_where_the_page_ends(briefings):
 
 # --- property: offsets slice back on generated transcripts ---------------------------------
 
-labels = st.sampled_from(["Yu Jianhua:", "CCTV:", "Yicai.com:", "Sun Yuning: ", "Guangdong Radio and Television (GRT):"])
+labels = st.sampled_from(
+    ["Yu Jianhua:", "CCTV:", "Yicai.com:", "Sun Yuning: ", "Guangdong Radio and Television (GRT):"]
+)
 words = st.text(alphabet="abcdefghij ,.?", min_size=1, max_size=40).map(lambda s: "We " + s)
 noise_lines = st.sampled_from(["_ueditor_page_break_tag_", "<  1  2  3  >", "中文", "/5    Group photo"])
 blocks = st.lists(
@@ -168,7 +224,7 @@ def test_offsets_slice_back_property(tmp_path_factory, blocks, nbsp):
         assert "no speaker labels" in str(err)
         return
     for t in parsed.turns:
-        assert parsed.text[t.char_start:t.char_end] == t.text
+        assert parsed.text[t.char_start : t.char_end] == t.text
         assert t.text.strip() == t.text and t.text
         for noise in ("_ueditor_page_break_tag_", "中文", "Group photo", "<  1"):
             assert noise not in t.text

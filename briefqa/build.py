@@ -1,0 +1,318 @@
+"""Building an index: parse, chunk, embed, write. Also adding to one, and the freshness check.
+
+Builds are incremental: a vector is reused for any passage whose embedded text is unchanged (with
+the same model), so adding a transcript embeds only its passages and re-adding an unchanged one
+changes nothing. Nothing here is needed to query an index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from briefqa.chunk import chunk_briefings
+from briefqa.corpus import parse_files, source_files, transcript_files
+from briefqa.embed import Embedder, Progress, load_embedder
+from briefqa.models import ParsedTranscript, Passage, SkippedFile
+from briefqa.options import BuildOptions
+from briefqa.settings import default_corpus_dir, default_index_dir
+from briefqa.store import (
+    MANIFEST,
+    ONNX_DIR,
+    IndexLoadError,
+    Manifest,
+    ModelInfo,
+    SourceFile,
+    now,
+    read_manifest,
+    read_passages,
+    read_transcripts,
+    read_vectors,
+    record_sources,
+    text_sha256,
+    write_index,
+)
+from briefqa.turns import resolve
+
+
+class BuildReport(BaseModel):
+    """What a build or an add did."""
+
+    index: str
+    added: list[str] = Field(default_factory=list, description="Briefings new to the index.")
+    replaced: list[str] = Field(default_factory=list, description="Briefings whose text changed.")
+    unchanged: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list, description="Briefings no longer in the corpus.")
+    passages: int = 0
+    embedded: int = Field(default=0, description="Passages embedded in this run.")
+    reused: int = Field(default=0, description="Passages whose vectors were kept from the old index.")
+    skipped: list[SkippedFile] = Field(default_factory=list)
+    written: bool = Field(default=False, description="False when nothing changed.")
+    seconds: float = 0.0
+
+
+@dataclass
+class _OldIndex:
+    """What an index already at the target offers a new build."""
+
+    manifest: Manifest | None = None
+    transcripts: list[ParsedTranscript] = field(default_factory=list)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embedded-text key -> vector
+
+
+def _key(p: Passage) -> str:
+    return hashlib.sha256(p.embedded_text.encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _source(path: Path) -> SourceFile:
+    stat = path.stat()
+    return SourceFile(path=str(path), size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256=file_sha256(path))
+
+
+def _absolute(paths: Iterable[Path | str]) -> list[str]:
+    return [str(Path(p).absolute()) for p in paths]
+
+
+def _read_old(path: Path, model: ModelInfo) -> _OldIndex:
+    """An index already at ``path``: its transcripts, and its vectors when built with ``model``."""
+    try:
+        manifest = read_manifest(path)
+        transcripts = read_transcripts(path, manifest)
+        if manifest.model != model:
+            return _OldIndex(manifest=manifest, transcripts=transcripts)
+        passages = read_passages(path, manifest)
+        vectors = read_vectors(path, manifest).all_vectors()
+    except IndexLoadError:
+        return _OldIndex()
+    return _OldIndex(
+        manifest=manifest, transcripts=transcripts, vectors={_key(p): v for p, v in zip(passages, vectors)}
+    )
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _query_encoder_export(
+    old_dir: Path, old: _OldIndex, model: ModelInfo, embedder: Embedder
+) -> Callable[[Path], object]:
+    """How the new index gets its query encoder: linked from the old index when it has one for the
+    same model (files are never modified in place; exporting again costs ~1.5 s), else exported."""
+    if old.manifest and old.manifest.model == model and (old_dir / ONNX_DIR).is_dir():
+        return lambda directory: shutil.copytree(old_dir / ONNX_DIR, directory, copy_function=_link_or_copy)
+    return embedder.export_query_encoder
+
+
+def _write(
+    out: Path,
+    transcripts: list[ParsedTranscript],
+    manifest: Manifest,
+    old: _OldIndex,
+    embedder: Embedder,
+    report: BuildReport,
+    progress: Progress | None,
+) -> None:
+    if old.manifest and old.manifest.fingerprint == manifest.compute_fingerprint():
+        # Nothing that shapes the index changed: keep every file, and record where the
+        # transcripts now are (paths, mtimes) so that the freshness check stays one stat pass.
+        report.passages = old.manifest.passages
+        if (old.manifest.corpus_paths, old.manifest.sources) != (manifest.corpus_paths, manifest.sources):
+            record_sources(
+                out,
+                old.manifest.model_copy(update={"corpus_paths": manifest.corpus_paths, "sources": manifest.sources}),
+            )
+        return
+
+    passages = chunk_briefings(resolve(transcripts), manifest.chunking, embedder.count_tokens)
+    if not passages:
+        raise ValueError("no passages to index: every transcript was skipped or empty")
+    keys = [_key(p) for p in passages]
+    missing = [i for i, k in enumerate(keys) if k not in old.vectors]
+    vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
+    for row, key in enumerate(keys):
+        if key in old.vectors:
+            vectors[row] = old.vectors[key]
+    if missing:
+        vectors[missing] = embedder.encode([passages[i].embedded_text for i in missing], progress=progress)
+    manifest.passages = len(passages)
+
+    from briefqa.vectors import VectorIndex
+
+    write_index(
+        out,
+        manifest,
+        transcripts,
+        passages,
+        VectorIndex.build(vectors, manifest.faiss_index),
+        _query_encoder_export(out, old, manifest.model, embedder),
+    )
+    report.passages, report.embedded, report.reused = len(passages), len(missing), len(passages) - len(missing)
+    report.written = True
+
+
+def _embedder_for(options: BuildOptions, embedder: Embedder | None) -> Embedder:
+    if embedder is None:
+        return load_embedder(options.model)
+    if embedder.name != options.model:
+        raise ValueError(f"the embedder given is '{embedder.name}', but the options name model '{options.model}'")
+    return embedder
+
+
+def _model_info(embedder: Embedder) -> ModelInfo:
+    return ModelInfo(name=embedder.name, sha256=embedder.sha256, dimension=embedder.dimension)
+
+
+def build_index(
+    corpus: Iterable[Path | str] | None = None,
+    out: Path | str | None = None,
+    options: BuildOptions | None = None,
+    *,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Index the transcripts in ``corpus`` (files or directories; default corpus/) into ``out``
+    (default index/). Vectors of unchanged passages already in ``out`` are reused.
+
+    ``embedder``: an already loaded embedder for ``options.model``, to share one between builds."""
+    started = time.perf_counter()
+    out = Path(out) if out else default_index_dir()
+    options = options or BuildOptions()
+    corpus_paths = _absolute(corpus or [default_corpus_dir()])
+    sources = [_source(p) for p in source_files(corpus_paths)]
+    transcripts, skipped = parse_files(transcript_files(corpus_paths))
+    embedder = _embedder_for(options, embedder)
+    model = _model_info(embedder)
+    old = _read_old(out, model)
+    report = BuildReport(index=str(out), skipped=skipped)
+    before = old.manifest.corpus if old.manifest else {}
+    for t in transcripts:
+        sha = text_sha256(t.text)
+        (report.unchanged if before.get(t.id) == sha else report.replaced if t.id in before else report.added).append(
+            t.id
+        )
+    report.removed = sorted(set(before) - {t.id for t in transcripts})
+    manifest = Manifest(
+        model=model,
+        chunking=options.chunking,
+        faiss_index=options.faiss_index,
+        corpus={t.id: text_sha256(t.text) for t in transcripts},
+        corpus_paths=corpus_paths,
+        sources=sources,
+        passages=0,
+        created_at=now(),
+    )
+    _write(out, transcripts, manifest, old, embedder, report, progress)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def add_to_index(
+    files: Iterable[Path | str],
+    index: Path | str | None = None,
+    *,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Add transcripts to an existing index (a changed one replaces its old passages), embedding
+    only passages that are new."""
+    started = time.perf_counter()
+    path = Path(index) if index else default_index_dir()
+    manifest = read_manifest(path)
+    new_paths = _absolute(files)
+    new_sources = [_source(p) for p in source_files(new_paths)]
+    new, skipped = parse_files(transcript_files(new_paths))
+    embedder = _embedder_for(manifest.build_options(), embedder)
+    model = _model_info(embedder)
+    if model != manifest.model:
+        raise IndexLoadError(
+            path, f"it was built with model '{manifest.model.name}', not '{embedder.name}'", manifest.corpus_paths
+        )
+    old = _read_old(path, model)
+    transcripts = {t.id: t for t in old.transcripts}
+    report = BuildReport(index=str(path), skipped=skipped)
+    for t in new:
+        if t.id not in transcripts:
+            report.added.append(t.id)
+        elif text_sha256(transcripts[t.id].text) != text_sha256(t.text):
+            report.replaced.append(t.id)
+        else:
+            report.unchanged.append(t.id)
+        transcripts[t.id] = t
+    replaced_sources = {s.path for s in new_sources}
+    updated = manifest.model_copy(
+        update={
+            "corpus": {t.id: text_sha256(t.text) for t in transcripts.values()},
+            "corpus_paths": list(dict.fromkeys(manifest.corpus_paths + new_paths)),
+            "sources": [s for s in manifest.sources if s.path not in replaced_sources] + new_sources,
+            "created_at": now(),
+        }
+    )
+    _write(path, list(transcripts.values()), updated, old, embedder, report, progress)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+# --- freshness ------------------------------------------------------------------------------
+
+
+def changed_sources(manifest: Manifest) -> list[str]:
+    """Files under the index's corpus paths that were added, removed or changed since it was built.
+
+    One pass of stat calls; a file is hashed only when its size or mtime differ from the record."""
+    recorded = {s.path: s for s in manifest.sources}
+    try:
+        current = {str(p) for p in source_files(manifest.corpus_paths)}
+    except FileNotFoundError as err:
+        return [str(err)]
+    changed = sorted(set(recorded) ^ current)
+    for name in sorted(current & set(recorded)):
+        stat, before = os.stat(name), recorded[name]
+        if (stat.st_size, stat.st_mtime_ns) == (before.size, before.mtime_ns):
+            continue
+        if stat.st_size != before.size or file_sha256(Path(name)) != before.sha256:
+            changed.append(name)
+    return changed
+
+
+@dataclass
+class DefaultIndexBuild:
+    """Why the default index is to be built, and how (as it was built before, or the defaults)."""
+
+    reason: str
+    options: BuildOptions
+
+
+def default_index_build(index: Path, corpus: Path) -> DefaultIndexBuild | None:
+    """Whether the default index should be (re)built from the default corpus: None when not.
+
+    Only an index that is missing, or that was built from ``corpus`` alone and is out of date, is
+    rebuilt: an index a user built there from other files is never replaced unasked. A damaged
+    index raises IndexLoadError (with the command that rebuilds it)."""
+    if not (index / MANIFEST).exists():
+        return DefaultIndexBuild("first use", BuildOptions())
+    manifest = read_manifest(index)
+    if manifest.corpus_paths != _absolute([corpus]):
+        return None
+    changed = changed_sources(manifest)
+    if not changed:
+        return None
+    return DefaultIndexBuild(f"{len(changed)} file(s) in {corpus} changed", manifest.build_options())

@@ -1,0 +1,18 @@
+"""The names a user chooses from, as ``Literal`` types.
+
+Apart from ``briefqa.options`` so that the CLI can offer them without importing pydantic
+(``briefqa --help`` stays instant).
+"""
+
+from typing import Literal
+
+Role = Literal["official", "chair", "reporter"]
+Mode = Literal["dense", "bm25", "hybrid"]
+Fusion = Literal["weighted", "rrf"]
+FaissKind = Literal["flat", "hnsw"]
+EmbedContext = Literal["title", "speaker", "question"]
+
+# Defaults chosen by the evaluation: see the table in eval/README.md (eval/compare.py).
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_MODE: Mode = "hybrid"
+DEFAULT_FUSION: Fusion = "weighted"

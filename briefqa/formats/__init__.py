@@ -1,0 +1,43 @@
+"""Transcript formats, one module each, behind one interface.
+
+A format module has a ``NAME``, ``recognises(text) -> bool`` and
+``parse(path, text) -> ParsedTranscript`` (speakers as labelled, with any role the format itself
+states as ``role_hint``). ``detect`` asks them in order; the first that recognises a text parses
+it. A new format is one module plus its line in ``FORMATS``, more specific formats first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from briefqa.formats import scio, whitehouse
+from briefqa.formats.common import TranscriptError
+from briefqa.models import ParsedTranscript
+
+NO_LABELS = (
+    "no speaker labels found (expected lines such as 'Yu Jianhua:' or 'MS. PSAKI:'); "
+    "is this a press-conference transcript?"
+)
+
+
+class TranscriptFormat(Protocol):
+    NAME: str
+
+    def recognises(self, text: str) -> bool: ...
+
+    def parse(self, path: Path, text: str) -> ParsedTranscript: ...
+
+
+FORMATS: list[TranscriptFormat] = [whitehouse, scio]  # type: ignore[list-item]
+
+
+def detect(path: Path, text: str) -> TranscriptFormat:
+    """The format of a transcript's text; TranscriptError when no format recognises it."""
+    for fmt in FORMATS:
+        if fmt.recognises(text):
+            return fmt
+    raise TranscriptError(path, NO_LABELS)
+
+
+__all__ = ["FORMATS", "NO_LABELS", "TranscriptError", "TranscriptFormat", "detect"]

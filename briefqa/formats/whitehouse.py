@@ -1,0 +1,134 @@
+"""White House briefing transcripts: Markdown with a YAML header (``date``, ``title``).
+
+Upper-case labels begin a turn on the same line (``MS. PSAKI:  Hi, everyone.``); reporters'
+questions begin with ``Q`` and name no outlet; ``MODERATOR`` is the chair. Lines are
+hard-wrapped; clock times and ``END`` lines are not part of any turn.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from briefqa.choices import Role
+from briefqa.formats.common import TranscriptError, as_date, briefing_id, split_lines
+from briefqa.models import LabelledTurn, ParsedTranscript, Person
+
+NAME = "whitehouse"
+
+# "MS. PSAKI:  Hi, everyone." -- an upper-case label, then the turn's first words.
+_LABEL = re.compile(r"^(?P<label>[A-Z][A-Z.'’\- ]{0,60}[A-Z.]):\s+(?=\S)")
+_QUESTION = re.compile(r"^Q(?:\s+|:\s+)(?=\S)")
+_NOISE = re.compile(r"^(\d{1,2}:\d\d\s*[AP]\.?M\.?(\s+[A-Z]{2,4})?|END)$")
+REPORTER = "Reporter"
+CHAIR_LABELS = {"MODERATOR"}
+
+
+def recognises(text: str) -> bool:
+    """A YAML header first: the archive's Markdown files."""
+    return text.startswith("---\n")
+
+
+_NAME_PART = re.compile(r"([-'’])")
+
+
+def _title_case(word: str) -> str:
+    """'JEAN-PIERRE' -> 'Jean-Pierre', "O'ROURKE" -> "O'Rourke", 'MCDONOUGH' -> 'McDonough'."""
+    parts = []
+    for part in _NAME_PART.split(word):
+        if part.startswith("MC") and len(part) > 3:
+            parts.append("Mc" + part[2:].capitalize())
+        else:
+            parts.append(part.capitalize())
+    return "".join(parts)
+
+
+def display_name(label: str) -> str:
+    """'MS. JEAN-PIERRE' -> 'Ms. Jean-Pierre': upper-case labels in title case, hyphens kept."""
+    return " ".join(_title_case(word) if word.isupper() else word for word in label.split())
+
+
+def _front_matter(path: Path, text: str) -> tuple[dict[str, Any], int]:
+    end = text.find("\n---", 4)
+    if end == -1:
+        raise TranscriptError(path, "the YAML header opened by '---' is never closed", 1)
+    try:
+        meta = yaml.safe_load(text[4:end]) or {}
+    except yaml.YAMLError as err:
+        line = getattr(getattr(err, "problem_mark", None), "line", 0) + 2
+        raise TranscriptError(path, f"the YAML header is not valid YAML ({err.__class__.__name__})", line) from None
+    if not isinstance(meta, dict):
+        raise TranscriptError(path, "the YAML header must be a mapping of keys to values", 2)
+    return meta, end + len("\n---")
+
+
+def parse(path: Path, text: str) -> ParsedTranscript:
+    meta, body_start = _front_matter(path, text)
+    turns: list[LabelledTurn] = []
+    current: dict[str, Any] | None = None
+
+    def close() -> None:
+        nonlocal current
+        if current and current["end"] > current["start"]:
+            turns.append(
+                LabelledTurn(
+                    speaker=current["speaker"],
+                    text=text[current["start"] : current["end"]],
+                    char_start=current["start"],
+                    char_end=current["end"],
+                    line=current["line"],
+                    role_hint=current["role"],
+                )
+            )
+        current = None
+
+    for line in split_lines(text):
+        if line.start < body_start:
+            continue
+        clean = line.clean
+        if _NOISE.match(clean):
+            close()
+            continue
+        question = _QUESTION.match(line.raw)
+        label = None if question else _LABEL.match(line.raw)
+        prefix = question or label
+        if prefix:
+            close()
+            role: Role
+            if label is None:
+                speaker, role = REPORTER, "reporter"
+            else:
+                speaker = display_name(label["label"])
+                role = "chair" if label["label"] in CHAIR_LABELS else "official"
+            current = {
+                "speaker": speaker,
+                "role": role,
+                "line": line.number,
+                "start": line.start + prefix.end(),
+                "end": line.content_span()[1],
+            }
+            continue
+        if current is not None and clean:
+            current["end"] = line.content_span()[1]
+    close()
+
+    officials: dict[str, Person] = {}
+    for turn in turns:
+        if turn.role_hint == "official":
+            officials.setdefault(turn.speaker, Person(name=turn.speaker))
+    held = as_date(meta.get("date"))
+    return ParsedTranscript(
+        id=briefing_id(path),
+        title=" ".join(str(meta.get("title") or briefing_id(path)).replace("\u00a0", " ").split()),
+        held_on=held,
+        published_on=as_date(meta.get("published_time")) or held,
+        source=str(path),
+        officials=list(officials.values()),
+        chair=None,
+        turns=turns,
+        reporter_labels_are_outlets=False,
+        text=text,
+    )

@@ -1,0 +1,102 @@
+"""The decisions a user can make, one typed model each.
+
+* ``ChunkSettings``: how turns become passages and what is embedded with them (shapes an index).
+* ``BuildOptions``: the model, the chunking and the FAISS index type of a build (shapes an index).
+* ``Filters``: which passages a search may return.
+* ``SearchOptions``: how a search ranks (mode, fusion, dense weight, depth) and its filters.
+
+The library, the evaluation, the benchmark and the CLI all take these models; the CLI offers
+their ``Literal`` choices (``briefqa.choices``) as they are spelled there. The defaults are the
+best row of the evaluation (eval/README.md, eval/compare.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import get_args
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from briefqa.choices import DEFAULT_FUSION, DEFAULT_MODE, DEFAULT_MODEL, EmbedContext, FaissKind, Fusion, Mode, Role
+
+__all__ = [
+    "BuildOptions",
+    "ChunkSettings",
+    "Filters",
+    "SearchOptions",
+    "DEFAULT_MODEL",
+    "EmbedContext",
+    "FaissKind",
+    "Fusion",
+    "Mode",
+    "Role",
+]
+
+
+class ChunkSettings(BaseModel):
+    """How turns become passages, and what is embedded with each (part of an index's fingerprint)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_tokens: int = Field(default=200, ge=16, description="Longest passage, in model tokens.")
+    overlap_tokens: int = Field(default=40, ge=0, description="Tokens shared by consecutive passages.")
+    context: list[EmbedContext] = Field(
+        default_factory=lambda: list(get_args(EmbedContext)),
+        description="What is embedded before the passage text (the text shown is never changed).",
+    )
+
+
+class BuildOptions(BaseModel):
+    """Everything a build decides that shapes the index (all of it is in the index's fingerprint)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description="Embedding model: the packaged all-MiniLM-L6-v2, a sentence-transformers model "
+        "directory, or 'hash' (no model: deterministic word hashing, for tests).",
+    )
+    chunking: ChunkSettings = Field(default_factory=ChunkSettings)
+    faiss_index: FaissKind = Field(
+        default="flat", description="flat: exact search; hnsw: approximate, for large corpora."
+    )
+
+
+class Filters(BaseModel):
+    """Which passages may be returned. Text filters match case-insensitively, on any part."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speaker: str | None = Field(default=None, description="Part of the speaker's name or outlet.")
+    role: Role | None = Field(default=None, description="Only turns of this role.")
+    outlet: str | None = Field(default=None, description="Part of an outlet: its questions and their answers.")
+    briefing: str | None = Field(default=None, description="A briefing id.")
+    since: date | None = Field(default=None, description="Held on or after this day.")
+    until: date | None = Field(default=None, description="Held on or before this day.")
+
+    def active(self) -> bool:
+        return any(v is not None for v in self.model_dump().values())
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Filters:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since ({self.since}) is after until ({self.until}): no day is in between")
+        return self
+
+
+class SearchOptions(BaseModel):
+    """How a search ranks passages, and which it may return."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Mode = Field(default=DEFAULT_MODE, description="dense (FAISS), bm25, or hybrid (both, fused).")
+    fusion: Fusion = Field(
+        default=DEFAULT_FUSION,
+        description="How hybrid combines its two rankings: weighted (min-max normalised scores) or "
+        "rrf (reciprocal rank fusion).",
+    )
+    dense_weight: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Weighted fusion: the dense score's share (0.3 and 0.7 scored lower)."
+    )
+    depth: int = Field(default=50, ge=1, description="Hybrid: candidates taken from each ranker before fusing.")
+    filters: Filters = Field(default_factory=Filters)

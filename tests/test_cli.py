@@ -1,0 +1,180 @@
+"""The CLI through typer's runner: briefings, show, ask (JSON, filters, bad options), the default index."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from briefqa.cli import app
+from tests.conftest import CORPUS, FIXTURES, ROOT, SCIO_FIXTURE, WH_FIXTURE
+
+runner = CliRunner()
+
+
+def test_briefings_json_lists_all_five():
+    result = runner.invoke(app, ["briefings", "--json", "--corpus", str(CORPUS)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 5
+    row = next(r for r in rows if r["id"] == "scio-2022-01-14-import-export-2021")
+    assert row["held_on"] == "2022-01-14" and row["published_on"] == "2022-01-19"
+    assert row["turn_count"] == 2 and row["officials"] == [{"name": "Li Kuiwen", "title": None}]
+
+
+def test_show_json_has_turn_fields():
+    result = runner.invoke(app, ["show", "scio-2023-03-20-customs-safeguard-borders", "--json", "-c", str(CORPUS)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    turn = data["turns"][9]
+    assert turn["index"] == 10
+    assert set(turn) == {"index", "speaker", "role", "text", "char_start", "char_end", "answers_turn"}
+    assert (turn["speaker"], turn["role"], turn["answers_turn"]) == ("Sun Yuning", "official", 8)
+
+
+def test_show_unknown_id_is_a_clear_error():
+    result = runner.invoke(app, ["show", "no-such-briefing", "-c", str(CORPUS)])
+    assert result.exit_code == 1
+    assert "no briefing 'no-such-briefing'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_briefings_reports_skipped_files(tmp_path):
+    (tmp_path / "good.txt").write_text("A title for this\n\nCCTV:\n\nWhy? Thank you.\n\nLi Kuiwen:\n\nBecause.\n")
+    (tmp_path / "empty.txt").write_text("")
+    result = runner.invoke(app, ["briefings", "-c", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "Skipped 1 file(s)" in result.output and "empty.txt" in result.output
+
+
+def test_missing_corpus_path_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["briefings", "-c", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert "no such file or directory" in result.output
+
+
+# --- ask, on a small hand-made corpus indexed with the hashing embedder ---------------------
+
+
+@pytest.fixture(scope="module")
+def fixture_index(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "index"
+    result = runner.invoke(app, ["index", "build", str(FIXTURES), "--out", str(out), "--model", "hash"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def ask_json(index, *args):
+    result = runner.invoke(app, ["ask", *args, "--index", str(index), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_ask_json_fields(fixture_index):
+    data = ask_json(fixture_index, "exotic animals intercepted at ports", "-k", "3")
+    assert data["query"] == "exotic animals intercepted at ports" and data["mode"] == "hybrid"
+    assert len(data["results"]) == 3
+    top = data["results"][0]
+    assert set(top) == {
+        "rank",
+        "score",
+        "text",
+        "highlight",
+        "highlight_start",
+        "highlight_end",
+        "speaker",
+        "role",
+        "briefing_id",
+        "briefing_title",
+        "held_on",
+        "turn_index",
+        "passage_id",
+        "char_start",
+        "char_end",
+        "question",
+        "citation",
+    }
+    assert (top["speaker"], top["turn_index"], top["held_on"]) == ("Wang Lin", 3, "2025-02-10")
+    assert top["question"] == {"outlet": "CCTV", "turn_index": 2, "text": top["question"]["text"]}
+    assert "1,284 batches" in top["text"] and top["highlight"] in top["text"]
+    assert (
+        top["citation"]
+        == "Wang Lin, SCIO press conference on port security and exotic species in 2024 (2025-02-10), turn 3"
+    )
+
+
+def test_ask_json_filters(fixture_index):
+    wh = ask_json(fixture_index, "grid jobs", "--since", "2025-03-01", "-k", "20")["results"]
+    assert wh and {r["briefing_id"] for r in wh} == {"2025-03-04-press-briefing-by-press-secretary-jane-roe"}
+    roe = ask_json(fixture_index, "grid", "--speaker", "roe", "--mode", "bm25")["results"]
+    assert roe and {r["speaker"] for r in roe} == {"Ms. Roe"}
+    asked = ask_json(fixture_index, "value of goods", "--role", "reporter", "--outlet", "yicai")["results"]
+    assert [(r["speaker"], r["turn_index"]) for r in asked] == [("Yicai.com", 6)]
+    rrf = ask_json(fixture_index, "smart port Tianjin", "--fusion", "rrf", "-k", "2")["results"]
+    assert rrf[0]["turn_index"] == 7
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--mode", "fancy"], "'fancy' is not one of 'dense', 'bm25', 'hybrid'"),
+        (["--fusion", "max"], "'max' is not one of 'weighted', 'rrf'"),
+        (["--role", "minister"], "'minister' is not one of 'official', 'chair', 'reporter'"),
+        (["--since", "March 2024"], "'March 2024' is not a date; write it as YYYY-MM-DD"),
+        (["--since", "2025-03-01", "--until", "2025-01-01"], "since (2025-03-01) is after until (2025-01-01)"),
+        (["-k", "0"], "Invalid value for '-k': Input should be greater than or equal to 1"),
+    ],
+)
+def test_ask_bad_options_say_what_is_wrong(fixture_index, args, message):
+    result = runner.invoke(app, ["ask", "anything", *args, "--index", str(fixture_index)])
+    assert result.exit_code in (1, 2)
+    assert message in " ".join(result.output.split()) and "Traceback" not in result.output
+
+
+def test_index_build_refuses_an_unknown_faiss_index_before_any_work(tmp_path):
+    result = runner.invoke(app, ["index", "build", str(FIXTURES), "--out", str(tmp_path / "x"), "--faiss-index", "ivf"])
+    assert result.exit_code == 2 and "'ivf' is not one of 'flat', 'hnsw'" in " ".join(result.output.split())
+    assert not (tmp_path / "x").exists()
+
+
+def test_default_index_built_from_other_files_is_kept(tmp_path, monkeypatch):
+    """A user who builds the default index from their own files keeps it: ask answers from it
+    and never rebuilds it from corpus/."""
+    monkeypatch.setenv("BRIEFQA_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("BRIEFQA_CORPUS", str(tmp_path / "corpus"))
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(SCIO_FIXTURE, tmp_path / "corpus")
+    built = runner.invoke(app, ["index", "build", str(WH_FIXTURE), "--model", "hash"])
+    assert built.exit_code == 0, built.output
+    manifest = (tmp_path / "index" / "manifest.json").read_bytes()
+    result = runner.invoke(app, ["ask", "grid jobs", "--json"])
+    assert result.exit_code == 0, result.output
+    assert {r["briefing_id"] for r in json.loads(result.stdout)["results"]} == {WH_FIXTURE.stem}
+    assert (tmp_path / "index" / "manifest.json").read_bytes() == manifest
+
+
+def test_default_index_is_rebuilt_when_its_corpus_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRIEFQA_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("BRIEFQA_CORPUS", str(tmp_path / "corpus"))
+    (tmp_path / "corpus").mkdir()
+    transcript = tmp_path / "corpus" / SCIO_FIXTURE.name
+    shutil.copy(SCIO_FIXTURE, transcript)
+    assert runner.invoke(app, ["index", "build", str(tmp_path / "corpus"), "--model", "hash"]).exit_code == 0
+    unchanged = runner.invoke(app, ["ask", "Tianjin smart port", "--json"])
+    assert "Building the index" not in unchanged.output
+    transcript.write_text(transcript.read_text().replace("85 billion yuan", "86 billion yuan"))
+    changed = runner.invoke(app, ["ask", "Tianjin smart port", "--json"])
+    assert changed.exit_code == 0, changed.output
+    assert "Building the index" in changed.output and "1 file(s)" in changed.output
+    assert any("86 billion yuan" in r["text"] for r in json.loads(changed.stdout)["results"])
+    from briefqa.store import read_manifest
+
+    assert read_manifest(tmp_path / "index").model.name == "hash"  # rebuilt as it was built
+
+
+def test_readme_command_reference_is_the_cli_help():
+    """README.md's command table and --help texts are written by cog from the CLI itself."""
+    from cogapp import Cog
+
+    status = Cog().main(["cog", "--check", str(ROOT / "README.md")])
+    assert status == 0, "README.md's CLI reference is stale: run `cog -r README.md`"

@@ -1,0 +1,97 @@
+"""The White House format: a hand-made fixture, and three real files from the archive."""
+
+from datetime import date
+
+import pytest
+
+from briefqa.corpus import load_corpus
+from briefqa.formats import detect, scio, whitehouse
+from briefqa.parse import read_transcript_text
+from tests.conftest import SCIO_FIXTURE, WH_ARCHIVE, WH_FIXTURE
+
+
+def test_formats_are_told_apart():
+    assert detect(WH_FIXTURE, read_transcript_text(WH_FIXTURE)) is whitehouse
+    assert detect(SCIO_FIXTURE, read_transcript_text(SCIO_FIXTURE)) is scio
+
+
+def test_fixture_header_labels_and_questions():
+    (b,) = load_corpus([WH_FIXTURE]).briefings
+    assert b.title == "Press Briefing by Press Secretary Jane Roe and Energy Secretary John Doe"
+    assert (b.held_on, b.published_on) == (date(2025, 3, 4), date(2025, 3, 4))
+    assert [(t.speaker, t.role, t.answers_turn) for t in b.turns] == [
+        ("Ms. Roe", "official", None),
+        ("Secretary Doe", "official", None),
+        ("Reporter", "reporter", None),
+        ("Secretary Doe", "official", 3),
+        ("Reporter", "reporter", None),
+        ("Ms. Roe", "official", 5),
+        ("Moderator", "chair", None),  # the chair moves on: the next answer links to the next Q
+        ("Reporter", "reporter", None),
+        ("Ms. Roe", "official", 8),
+    ]
+    assert [o.name for o in b.officials] == ["Ms. Roe", "Secretary Doe"]
+    assert b.outlets == []  # a 'Q' names no outlet
+    # a hard-wrapped turn runs over lines; clock times and END belong to no turn
+    assert b.turns[7].text == "Jane, what is the President's position on the heating-oil\nreserve?"
+    assert all("P.M." not in t.text and "END" not in t.text for t in b.turns)
+    for t in b.turns:
+        assert b.text[t.char_start : t.char_end] == t.text
+
+
+REAL = [
+    # (file, title start, held_on, first label, officials, some Q turns, answers linked)
+    (
+        "2021-01/2021-01-20-press-briefing-by-press-secretary-jen-psaki-january-20-2021.md",
+        "Press Briefing by Press Secretary Jen Psaki, January 20, 2021",
+        date(2021, 1, 20),
+        "Ms. Psaki",
+        {"Ms. Psaki"},
+    ),
+    (
+        "2022-10/2022-10-03-press-gaggle-by-press-secretary-karine-jean-pierre-and-fema-administrator-deanne-criswell-en-route-ponce-puerto-rico.md",
+        "Press Gaggle by Press Secretary Karine Jean-Pierre and FEMA Administrator",
+        date(2022, 10, 3),
+        "Ms. Jean-Pierre",
+        {"Ms. Jean-Pierre", "Administrator Criswell"},
+    ),
+]
+
+
+def _real(relative: str):
+    path = WH_ARCHIVE / relative
+    if not path.exists():
+        pytest.skip(f"{path} is not here (CI has ../shared beside the clone)")
+    return path
+
+
+@pytest.mark.parametrize("relative, title, held, first, officials", REAL)
+def test_real_archive_files(relative, title, held, first, officials):
+    path = _real(relative)
+    (b,) = load_corpus([path]).briefings
+    assert b.title.startswith(title) and b.held_on == held
+    assert b.turns[0].speaker == first and b.turns[0].role == "official"
+    assert officials <= {o.name for o in b.officials}
+    questions = [t for t in b.turns if t.speaker == "Reporter"]
+    assert len(questions) >= 5 and all(t.role == "reporter" for t in questions)
+    answers = [t for t in b.turns if t.answers_turn is not None]
+    assert answers and all(b.turn(t.answers_turn).role == "reporter" for t in answers)
+    assert all(b.text[t.char_start : t.char_end] == t.text for t in b.turns)
+    assert not any(t.text.rstrip().endswith("END") for t in b.turns)
+
+
+def test_real_archive_call_with_a_moderator():
+    path = _real("2023-06/2023-06-01-background-press-call-on-accountability-for-the-ongoing-violence-in-sudan.md")
+    (b,) = load_corpus([path]).briefings
+    assert b.held_on == date(2023, 6, 1) and b.title.startswith("Background Press Call on Accountability")
+    assert b.chair is not None and b.chair.name == "Moderator"
+    assert {t.role for t in b.turns if t.speaker == "Moderator"} == {"chair"}
+    assert [o.name for o in b.officials] == ["Senior Administration Official"]
+    answers = [t for t in b.turns if t.speaker == "Senior Administration Official" and t.answers_turn]
+    assert len(answers) >= 5 and all(b.turn(t.answers_turn).speaker == "Reporter" for t in answers)
+
+
+def test_names_keep_their_capitals():
+    assert whitehouse.display_name("MS. JEAN-PIERRE") == "Ms. Jean-Pierre"
+    assert whitehouse.display_name("MR. O'ROURKE") == "Mr. O'Rourke"
+    assert whitehouse.display_name("MR. MCDONOUGH") == "Mr. McDonough"
