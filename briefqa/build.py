@@ -39,6 +39,7 @@ from briefqa.store import (
     record_sources,
     text_sha256,
     write_index,
+    write_lock,
 )
 from briefqa.turns import resolve
 
@@ -57,6 +58,14 @@ class BuildReport(BaseModel):
     skipped: list[SkippedFile] = Field(default_factory=list)
     written: bool = Field(default=False, description="False when nothing changed.")
     seconds: float = 0.0
+
+
+# (stage, done, total): "Reading transcripts", "Splitting turns into passages", "Embedding passages".
+BuildProgress = Callable[[str, int, int], None]
+
+
+def _stage(progress: BuildProgress | None, stage: str) -> Progress | None:
+    return (lambda done, total: progress(stage, done, total)) if progress else None
 
 
 @dataclass
@@ -129,7 +138,7 @@ def _write(
     old: _OldIndex,
     embedder: Embedder,
     report: BuildReport,
-    progress: Progress | None,
+    progress: BuildProgress | None,
 ) -> None:
     if old.manifest and old.manifest.fingerprint == manifest.compute_fingerprint():
         # Nothing that shapes the index changed: keep every file, and record where the
@@ -142,9 +151,13 @@ def _write(
             )
         return
 
-    passages = chunk_briefings(resolve(transcripts), manifest.chunking, embedder.count_tokens)
-    if not passages:
-        raise ValueError("no passages to index: every transcript was skipped or empty")
+    briefings = resolve(transcripts)
+    passages = []
+    splitting = _stage(progress, "Splitting turns into passages")
+    for done, briefing in enumerate(briefings, start=1):
+        passages += chunk_briefings([briefing], manifest.chunking, embedder.count_tokens)
+        if splitting:
+            splitting(done, len(briefings))
     keys = [_key(p) for p in passages]
     missing = [i for i, k in enumerate(keys) if k not in old.vectors]
     vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
@@ -152,7 +165,9 @@ def _write(
         if key in old.vectors:
             vectors[row] = old.vectors[key]
     if missing:
-        vectors[missing] = embedder.encode([passages[i].embedded_text for i in missing], progress=progress)
+        vectors[missing] = embedder.encode(
+            [passages[i].embedded_text for i in missing], progress=_stage(progress, "Embedding passages")
+        )
     manifest.passages = len(passages)
 
     from briefqa.vectors import VectorIndex
@@ -187,7 +202,7 @@ def build_index(
     options: BuildOptions | None = None,
     *,
     embedder: Embedder | None = None,
-    progress: Progress | None = None,
+    progress: BuildProgress | None = None,
 ) -> BuildReport:
     """Index the transcripts in ``corpus`` (files or directories; default corpus/) into ``out``
     (default index/). Vectors of unchanged passages already in ``out`` are reused.
@@ -198,29 +213,28 @@ def build_index(
     options = options or BuildOptions()
     corpus_paths = _absolute(corpus or [default_corpus_dir()])
     sources = [_source(p) for p in source_files(corpus_paths)]
-    transcripts, skipped = parse_files(transcript_files(corpus_paths))
+    transcripts, skipped = parse_files(transcript_files(corpus_paths), _stage(progress, "Reading transcripts"))
+    _require_transcripts(transcripts, skipped)
     embedder = _embedder_for(options, embedder)
     model = _model_info(embedder)
-    old = _read_old(out, model)
-    report = BuildReport(index=str(out), skipped=skipped)
-    before = old.manifest.corpus if old.manifest else {}
-    for t in transcripts:
-        sha = text_sha256(t.text)
-        (report.unchanged if before.get(t.id) == sha else report.replaced if t.id in before else report.added).append(
-            t.id
+    with write_lock(out):
+        old = _read_old(out, model)
+        report = BuildReport(index=str(out), skipped=skipped)
+        before = old.manifest.corpus if old.manifest else {}
+        for t in transcripts:
+            _sort(report, t, before.get(t.id))
+        report.removed = sorted(set(before) - {t.id for t in transcripts})
+        manifest = Manifest(
+            model=model,
+            chunking=options.chunking,
+            faiss_index=options.faiss_index,
+            corpus={t.id: text_sha256(t.text) for t in transcripts},
+            corpus_paths=corpus_paths,
+            sources=sources,
+            passages=0,
+            created_at=now(),
         )
-    report.removed = sorted(set(before) - {t.id for t in transcripts})
-    manifest = Manifest(
-        model=model,
-        chunking=options.chunking,
-        faiss_index=options.faiss_index,
-        corpus={t.id: text_sha256(t.text) for t in transcripts},
-        corpus_paths=corpus_paths,
-        sources=sources,
-        passages=0,
-        created_at=now(),
-    )
-    _write(out, transcripts, manifest, old, embedder, report, progress)
+        _write(out, transcripts, manifest, old, embedder, report, progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -230,45 +244,81 @@ def add_to_index(
     index: Path | str | None = None,
     *,
     embedder: Embedder | None = None,
-    progress: Progress | None = None,
+    progress: BuildProgress | None = None,
 ) -> BuildReport:
     """Add transcripts to an existing index (a changed one replaces its old passages), embedding
-    only passages that are new."""
+    only passages that are new. A transcript whose text is already in the index under another
+    id is skipped: every hit would show twice."""
     started = time.perf_counter()
     path = Path(index) if index else default_index_dir()
-    manifest = read_manifest(path)
     new_paths = _absolute(files)
     new_sources = [_source(p) for p in source_files(new_paths)]
-    new, skipped = parse_files(transcript_files(new_paths))
-    embedder = _embedder_for(manifest.build_options(), embedder)
-    model = _model_info(embedder)
-    if model != manifest.model:
-        raise IndexLoadError(
-            path, f"it was built with model '{manifest.model.name}', not '{embedder.name}'", manifest.corpus_paths
+    new, skipped = parse_files(transcript_files(new_paths), _stage(progress, "Reading transcripts"))
+    _require_transcripts(new, skipped)
+    with write_lock(path):
+        manifest = read_manifest(path)
+        embedder = _embedder_for(manifest.build_options(), embedder)
+        model = _model_info(embedder)
+        if model != manifest.model:
+            raise IndexLoadError(
+                path, f"it was built with model '{manifest.model.name}', not '{embedder.name}'", manifest.corpus_paths
+            )
+        old = _read_old(path, model)
+        transcripts = {t.id: t for t in old.transcripts}
+        by_text = {text_sha256(t.text): t.id for t in old.transcripts}
+        report = BuildReport(index=str(path), skipped=skipped)
+        for t in new:
+            sha = text_sha256(t.text)
+            if by_text.get(sha, t.id) != t.id:
+                report.skipped.append(
+                    SkippedFile(
+                        path=t.source, reason=f"repeats briefing '{by_text[sha]}', already in the index, word for word"
+                    )
+                )
+                continue
+            _sort(report, t, text_sha256(transcripts[t.id].text) if t.id in transcripts else None)
+            transcripts[t.id] = t
+        if not (report.added or report.replaced or report.unchanged):
+            raise NothingToIndex(report.skipped)
+        replaced_sources = {s.path for s in new_sources}
+        updated = manifest.model_copy(
+            update={
+                "corpus": {t.id: text_sha256(t.text) for t in transcripts.values()},
+                "corpus_paths": list(dict.fromkeys(manifest.corpus_paths + new_paths)),
+                "sources": [s for s in manifest.sources if s.path not in replaced_sources] + new_sources,
+                "created_at": now(),
+            }
         )
-    old = _read_old(path, model)
-    transcripts = {t.id: t for t in old.transcripts}
-    report = BuildReport(index=str(path), skipped=skipped)
-    for t in new:
-        if t.id not in transcripts:
-            report.added.append(t.id)
-        elif text_sha256(transcripts[t.id].text) != text_sha256(t.text):
-            report.replaced.append(t.id)
-        else:
-            report.unchanged.append(t.id)
-        transcripts[t.id] = t
-    replaced_sources = {s.path for s in new_sources}
-    updated = manifest.model_copy(
-        update={
-            "corpus": {t.id: text_sha256(t.text) for t in transcripts.values()},
-            "corpus_paths": list(dict.fromkeys(manifest.corpus_paths + new_paths)),
-            "sources": [s for s in manifest.sources if s.path not in replaced_sources] + new_sources,
-            "created_at": now(),
-        }
-    )
-    _write(path, list(transcripts.values()), updated, old, embedder, report, progress)
+        _write(path, list(transcripts.values()), updated, old, embedder, report, progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _sort(report: BuildReport, transcript: ParsedTranscript, indexed_sha: str | None) -> None:
+    """File a transcript under added, replaced or unchanged, by the hash of the indexed text."""
+    if indexed_sha is None:
+        report.added.append(transcript.id)
+    elif indexed_sha == text_sha256(transcript.text):
+        report.unchanged.append(transcript.id)
+    else:
+        report.replaced.append(transcript.id)
+
+
+class NothingToIndex(ValueError):
+    """Every transcript given was skipped; the message lists them with their reasons."""
+
+    def __init__(self, skipped: list[SkippedFile]):
+        self.skipped = skipped
+        if not skipped:
+            super().__init__("nothing to index: no transcript files (.txt or .md) in the paths given")
+            return
+        lines = "".join(f"\n  {s.message()}" for s in skipped)
+        super().__init__(f"nothing to index: every file was skipped ({len(skipped)}){lines}")
+
+
+def _require_transcripts(transcripts: list[ParsedTranscript], skipped: list[SkippedFile]) -> None:
+    if not transcripts:
+        raise NothingToIndex(skipped)
 
 
 # --- freshness ------------------------------------------------------------------------------

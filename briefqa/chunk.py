@@ -12,8 +12,17 @@ from collections.abc import Callable
 from briefqa.models import Briefing, Passage, Turn
 from briefqa.options import ChunkSettings
 
-# Paragraphs, then lines, then sentence ends, then clauses, then words.
-_SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])\s+", r"(?<=[;:])\s+", r"(?<=,)\s+", r"\s+"]
+# Paragraphs, then sentence ends, then clauses, then words. A line break alone is no boundary:
+# White House transcripts wrap lines mid-sentence, and a passage cut there ends "...Al Junaid
+# Multi". A paragraph is a blank line (White House) or a line ending a sentence (SCIO pages).
+_SEPARATORS = [
+    r"\n\s*\n",
+    r"(?<=[.!?\"”’)])[ \t\u00a0]*\n",
+    r"(?<=[.!?])[\"”’)]?\s+",
+    r"(?<=[;:])\s+",
+    r"(?<=,)\s+",
+    r"\s+",
+]
 
 TokenCounter = Callable[[str], int]
 

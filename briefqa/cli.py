@@ -92,21 +92,25 @@ def _report_skipped(skipped: list[Any]) -> None:
             typer.echo(f"  {item.message()}", err=True)
 
 
-def _progress(description: str) -> tuple[Any, Any]:
-    """A progress bar on stderr; returns (callback, context manager)."""
+def _progress() -> tuple[Any, Any]:
+    """A progress bar on stderr for a build's stages; returns (callback, context manager)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     bar = Progress(
-        TextColumn(description),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
     )
-    task = bar.add_task(description, total=None)
-    return (lambda done, total: bar.update(task, completed=done, total=total)), bar
+    task = bar.add_task("Starting", total=None)
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar.update(task, description=stage, completed=done, total=total)
+
+    return update, bar
 
 
 # --- briefings and show -------------------------------------------------------------------
@@ -232,7 +236,7 @@ def index_build(
     from briefqa.options import BuildOptions
 
     options = BuildOptions(model=model, faiss_index=faiss_index)
-    callback, bar = _progress("Embedding passages")
+    callback, bar = _progress()
     try:
         with bar:
             report = build_index(corpus, out, options, progress=callback)
@@ -252,7 +256,7 @@ def index_add(
     """
     from briefqa.build import add_to_index
 
-    callback, bar = _progress("Embedding passages")
+    callback, bar = _progress()
     try:
         with bar:
             report = add_to_index(files, index, progress=callback)
@@ -306,7 +310,7 @@ def _open_index(index: Path | None) -> Any:
         plan = default_index_build(path, corpus)
         if plan:
             typer.echo(f"Building the index {path} from {corpus} ({plan.reason})...", err=True)
-            callback, bar = _progress("Embedding passages")
+            callback, bar = _progress()
             with bar:
                 _report_skipped(build_index([corpus], path, plan.options, progress=callback).skipped)
         index = path
@@ -353,9 +357,12 @@ def ask(
     except ValidationError as err:
         _fail(_options_error(err))
     try:
-        results = _open_index(index).search(question, k=k, options=options)
+        idx = _open_index(index)
+        results = idx.search(question, k=k, options=options)
     except _library_errors() as err:
         _fail(str(err))
+    if not results:
+        _fail(idx.why_nothing_matches(options) + ". Loosen or correct the filters.")
     if as_json:
         _print_json({"query": question, "mode": mode, "results": [r.model_dump(mode="json") for r in results]})
         return
@@ -367,9 +374,6 @@ def _render_results(results: Any) -> None:
     from rich.text import Text
 
     console = Console()
-    if not results:
-        console.print("No passage matches these filters.")
-        return
     for r in results:
         console.print(Text(f"{r.rank}. {r.citation}", style="bold"))
         if r.question:
@@ -481,8 +485,13 @@ def _render_eval(report: Any, metrics: tuple[str, ...]) -> None:
 
 
 def main() -> None:
+    import logging
     import os
 
+    # The library logs what a user should see while it works (a writer waiting for another).
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("briefqa: %(message)s"))
+    logging.getLogger("briefqa").addHandler(handler)
     try:
         app()
     except Exception as err:  # a bug, not bad input: say so briefly, traceback on request

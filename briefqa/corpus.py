@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from briefqa.formats import TranscriptError
@@ -33,6 +33,8 @@ def transcript_files(paths: Iterable[Path | str]) -> list[Path]:
             )
         elif path.exists():
             files.append(path)
+        elif path.is_symlink():
+            raise FileNotFoundError(f"{path}: a symbolic link that leads nowhere (a loop, or its target is gone)")
         else:
             raise FileNotFoundError(f"{path}: no such file or directory")
     return files
@@ -48,13 +50,18 @@ def source_files(paths: Iterable[Path | str]) -> list[Path]:
     return files
 
 
-def parse_files(files: Iterable[Path]) -> tuple[list[ParsedTranscript], list[SkippedFile]]:
-    """Parse each file on its own; a bad file is skipped with its reason, never fatal."""
+def parse_files(
+    files: list[Path], progress: Callable[[int, int], None] | None = None
+) -> tuple[list[ParsedTranscript], list[SkippedFile]]:
+    """Parse each file on its own; a bad file is skipped with its reason, never fatal.
+    ``progress(done, total)`` is called after each file."""
     parsed: list[ParsedTranscript] = []
     skipped: list[SkippedFile] = []
     seen_content: dict[str, str] = {}
     seen_ids: dict[str, str] = {}
-    for path in files:
+    for done, path in enumerate(files, start=1):
+        if progress:
+            progress(done - 1, len(files))
         try:
             text = read_transcript_text(path)
             digest = hashlib.sha256(text.encode()).hexdigest()

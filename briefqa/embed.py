@@ -18,14 +18,16 @@ import re
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
+from pydantic import BaseModel, Field
 
 from briefqa.choices import DEFAULT_MODEL
 
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 HASH_MODEL = "hash"
+KNOWN_MODELS = (DEFAULT_MODEL, HASH_MODEL)  # loaded by name alone; any other model is a path
 BUILD_THREADS = max(1, os.cpu_count() or 1)  # a batch build uses every core
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -101,7 +103,10 @@ class SentenceTransformerEmbedder:
 
         torch.set_num_threads(threads)
         try:
-            self.model = SentenceTransformer(str(directory or name), device="cpu", local_files_only=True)
+            # sentence-transformers >= 6 refuses custom module classes without trust_remote_code.
+            self.model = SentenceTransformer(
+                str(directory or name), device="cpu", local_files_only=True, trust_remote_code=False
+            )
         except Exception as err:  # sentence-transformers raises several kinds for a missing model
             raise ModelError(
                 f"cannot load embedding model '{name}' from disk ({err.__class__.__name__}: {err}). "
@@ -111,14 +116,21 @@ class SentenceTransformerEmbedder:
             getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         )
         self.dimension = int(get_dimension() or 0)
-        self.model.tokenizer.model_max_length = 1 << 30  # counting long turns is not an error
 
     @cached_property
-    def _tokenizer(self):
-        return self.model.tokenizer
+    def _counting_tokenizer(self):
+        """A copy of the model's tokenizer that never truncates, to count the tokens of long turns.
+        The model's own tokenizer is left alone: sentence-transformers derives its input limit
+        (max_seq_length, 256 here) from it, and texts past that limit must be cut, not crash."""
+        from tokenizers import Tokenizer
+
+        counter = Tokenizer.from_str(self.model.tokenizer.backend_tokenizer.to_str())
+        counter.no_truncation()
+        counter.no_padding()
+        return counter
 
     def count_tokens(self, text: str) -> int:
-        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self._counting_tokenizer.encode(text, add_special_tokens=False).ids)
 
     def export_query_encoder(self, directory: Path) -> bool:
         return export_onnx(self, directory)
@@ -276,28 +288,54 @@ def _padded(encodings: list, field: str) -> np.ndarray:
     return np.array([getattr(e, field) + [0] * (width - len(e.ids)) for e in encodings], dtype=np.int64)
 
 
+class QueryEncoderError(ModelError):
+    """A file of an index's query encoder cannot be read."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"{name} of the query encoder is damaged")
+
+
+class _EncoderConfig(BaseModel):
+    name: str
+    dimension: int = Field(ge=1)
+    # BERT-style models have 512 positions; a longer input crashes the model instead of being cut.
+    max_seq_length: int = Field(ge=1, le=512)
+    pooling: Literal["mean", "cls"]
+
+
 class OnnxEncoder:
     """Encodes with the ONNX export of a model: no torch, no sentence-transformers."""
 
     sha256: str | None = None
 
     def __init__(self, directory: Path, threads: int = QUERY_THREADS):
-        import json
 
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        config = json.loads((directory / ONNX_CONFIG).read_text())
-        self.name, self.dimension = config["name"], int(config["dimension"])
-        self.tokenizer = Tokenizer.from_file(str(directory / ONNX_TOKENIZER))
-        self.tokenizer.enable_truncation(int(config["max_seq_length"]))
+        try:
+            config = _EncoderConfig.model_validate_json((directory / ONNX_CONFIG).read_bytes())
+        except (OSError, ValueError):
+            raise QueryEncoderError(ONNX_CONFIG) from None
+        self.name, self.dimension = config.name, config.dimension
+        try:
+            self.tokenizer = Tokenizer.from_file(str(directory / ONNX_TOKENIZER))
+        except Exception:  # tokenizers raises a bare Exception for a file it cannot read
+            raise QueryEncoderError(ONNX_TOKENIZER) from None
+        self.tokenizer.enable_truncation(config.max_seq_length)
         self.tokenizer.no_padding()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(directory / ONNX_MODEL), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(
+                str(directory / ONNX_MODEL), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception:  # onnxruntime's Fail / InvalidProtobuf / NoSuchFile
+            raise QueryEncoderError(ONNX_MODEL) from None
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)

@@ -80,8 +80,14 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     path = Path(path)
     if not path.exists():
         raise EvalError(f"{path}: no such question file")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise EvalError(f"{path}: not a UTF-8 text file; a question set is JSON lines (see eval/README.md)") from None
+    except OSError as err:
+        raise EvalError(f"{path}: cannot be read ({err.strerror})") from None
     questions, seen = [], set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from briefqa.bm25 import Bm25Scorer
 from briefqa.cite import SearchResult, cite, pick_highlight, to_dataframe
-from briefqa.embed import ONNX_MODEL, Embedder, OnnxEncoder, load_embedder
+from briefqa.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
 from briefqa.models import Passage
 from briefqa.options import SearchOptions
-from briefqa.search import allowed_rows, bm25_ranking, fuse
+from briefqa.search import allowed_rows, bm25_ranking, filters_matching_nothing, fuse
 from briefqa.settings import default_index_dir
 from briefqa.store import (
     ONNX_DIR,
@@ -53,14 +53,30 @@ class Index:
     @property
     def embedder(self) -> Embedder:
         """The query encoder for this index's model, loaded on first use: its ONNX export when
-        the index has one (no torch import), else the model itself."""
+        the index has one (no torch import), else a model briefqa knows by name (the packaged one,
+        or 'hash'). A model path written in the manifest is never loaded: an index directory must
+        not choose what code or weights run; give such a model with :meth:`use_embedder`."""
         if self._embedder is None:
             onnx = self.path / ONNX_DIR
+            name = self.manifest.model.name
             if (onnx / ONNX_MODEL).exists():
-                self._embedder = OnnxEncoder(onnx)
+                try:
+                    self._embedder = OnnxEncoder(onnx)
+                except QueryEncoderError as err:
+                    raise self._error(f"{ONNX_DIR}/{err.name} is damaged") from None
+                if self._embedder.name != name or self._embedder.dimension != self.manifest.model.dimension:
+                    raise self._error(f"{ONNX_DIR}/ holds an encoder for another model than '{name}'")
+            elif name in KNOWN_MODELS:
+                self._embedder = load_embedder(name)
             else:
-                self._embedder = load_embedder(self.manifest.model.name)
+                raise self._error(
+                    f"it has no query encoder ({ONNX_DIR}/) and names the model '{name}', which briefqa does not "
+                    "load on an index's word; load that model yourself and pass it to Index.use_embedder"
+                )
         return self._embedder
+
+    def _error(self, reason: str) -> IndexLoadError:
+        return IndexLoadError(self.path, reason, self.manifest.corpus_paths)
 
     def use_embedder(self, embedder: Embedder) -> None:
         """Encode queries with this embedder (it must be the model the index was built with)."""
@@ -71,6 +87,13 @@ class Index:
                 self.manifest.corpus_paths,
             )
         self._embedder = embedder
+
+    def why_nothing_matches(self, options: SearchOptions) -> str:
+        """For a search that returned nothing: the filters that exclude everything."""
+        empty = filters_matching_nothing(options.filters, self.passages)
+        if empty:
+            return "no passage matches " + " and none matches ".join(empty)
+        return "each filter matches some passages, but no passage matches them all together"
 
     def texts(self) -> dict[str, str]:
         """Briefing id -> the transcript text that passages' offsets refer to."""

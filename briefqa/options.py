@@ -63,13 +63,17 @@ class BuildOptions(BaseModel):
 
 
 class Filters(BaseModel):
-    """Which passages may be returned. Text filters match case-insensitively, on any part."""
+    """Which passages may be returned. Names match case-insensitively, from the start of a word."""
 
     model_config = ConfigDict(extra="forbid")
 
-    speaker: str | None = Field(default=None, description="Part of the speaker's name or outlet.")
+    speaker: str | None = Field(
+        default=None, description="The speaker's name or outlet, or its first words or any word of it ('li')."
+    )
     role: Role | None = Field(default=None, description="Only turns of this role.")
-    outlet: str | None = Field(default=None, description="Part of an outlet: its questions and their answers.")
+    outlet: str | None = Field(
+        default=None, description="An outlet (or words of its name): its questions and their answers."
+    )
     briefing: str | None = Field(default=None, description="A briefing id.")
     since: date | None = Field(default=None, description="Held on or after this day.")
     until: date | None = Field(default=None, description="Held on or before this day.")

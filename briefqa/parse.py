@@ -18,6 +18,9 @@ from briefqa.formats import NO_LABELS, TranscriptError, detect
 from briefqa.models import ParsedTranscript, Person
 
 SIDECAR_SUFFIX = ".meta.toml"
+# The largest of the 889 White House transcripts is 0.1 MB. A file a hundred times that is no
+# transcript, and splitting one enormous turn into passages would take minutes.
+MAX_TRANSCRIPT_BYTES = 10_000_000
 
 
 def sidecar_path(path: Path) -> Path:
@@ -26,6 +29,17 @@ def sidecar_path(path: Path) -> Path:
 
 def read_transcript_text(path: Path) -> str:
     """Read a transcript as text, refusing files that are not UTF-8 text."""
+    if path.is_dir():
+        raise TranscriptError(
+            path, "a directory, not a transcript file; name the directory itself to read what is in it"
+        )
+    size = path.stat().st_size
+    if size > MAX_TRANSCRIPT_BYTES:
+        raise TranscriptError(
+            path,
+            f"{size / 1e6:.0f} MB is far more than a press-conference transcript (the largest seen is 0.1 MB); "
+            "check that this is a transcript, or split it into one file per briefing",
+        )
     data = path.read_bytes()
     if not data.strip():
         raise TranscriptError(path, "the file is empty; remove it or put a transcript in it")

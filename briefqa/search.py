@@ -6,6 +6,7 @@ results whenever k passages match. Each fusion is one pure function, picked by i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -17,15 +18,25 @@ from briefqa.vectors import Ranking
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
 
 
+def name_matches(query: str, name: str) -> bool:
+    """Whether ``query`` stands in ``name`` from the start of a word, case-insensitively: 'li'
+    and 'li kuiwen' match 'Li Kuiwen', 'li' does not match 'Zhao Zenglian'."""
+    words = query.split()
+    if not words:
+        return False
+    pattern = r"\b" + r"\s+".join(map(re.escape, words))
+    return re.search(pattern, name, re.IGNORECASE) is not None
+
+
 def passage_matches(filters: Filters, p: Passage) -> bool:
     """Whether a passage passes every filter that is set."""
-    if filters.speaker and filters.speaker.casefold() not in p.speaker.casefold():
+    if filters.speaker and not name_matches(filters.speaker, p.speaker):
         return False
     if filters.role and p.role != filters.role:
         return False
     if filters.outlet:
         outlet = p.speaker if p.role == "reporter" else p.question_outlet
-        if not outlet or filters.outlet.casefold() not in outlet.casefold():
+        if not outlet or not name_matches(filters.outlet, outlet):
             return False
     if filters.briefing and p.briefing_id != filters.briefing:
         return False
@@ -34,6 +45,17 @@ def passage_matches(filters: Filters, p: Passage) -> bool:
     if filters.until and (p.held_on is None or p.held_on > filters.until):
         return False
     return True
+
+
+def filters_matching_nothing(filters: Filters, passages: list[Passage]) -> list[str]:
+    """The filters that on their own match no passage, as 'name=value'; empty when each matches
+    some passage (then only their combination excludes everything)."""
+    empty = []
+    for name, value in filters.model_dump(exclude_none=True).items():
+        alone = Filters.model_validate({name: value})
+        if not any(passage_matches(alone, p) for p in passages):
+            empty.append(f"{name}={value}")
+    return empty
 
 
 def allowed_rows(filters: Filters, passages: list[Passage]) -> np.ndarray | None:

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import fcntl
 import hashlib
 import json
+import logging
 import os
 import shlex
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +45,7 @@ PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
 ONNX_DIR = "onnx"
+log = logging.getLogger("briefqa")
 # A built index is never committed by accident.
 _GITIGNORE = "# built by briefqa; rebuild with 'briefqa index build'\n*\n!.gitignore\n"
 
@@ -148,6 +152,32 @@ def write_index(
     return manifest
 
 
+@contextmanager
+def write_lock(out: Path) -> Iterator[None]:
+    """One writer at a time for the index at ``out``: a second waits until the first is done (or
+    killed: the kernel drops a dead process's lock), then reads the index the first one wrote.
+
+    The lock is a file beside the index, ``.NAME.lock``. Holding it, the leftovers of builds that
+    were killed (``.NAME.tmp-*``, ``.NAME.old-*``) are removed: no writer can be using them."""
+    out = Path(out).absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_name(f".{out.name}.lock"), "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            log.warning("waiting for another briefqa writer of %s (pid %s) to finish...", out, holder)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        for leftover in [*out.parent.glob(f".{out.name}.tmp-*"), *out.parent.glob(f".{out.name}.old-*")]:
+            shutil.rmtree(leftover, ignore_errors=True)
+        yield
+
+
 def record_sources(path: Path, manifest: Manifest) -> None:
     """Rewrite only the manifest (atomically) after the source files moved or were touched; what
     shapes the index, and so its fingerprint, is unchanged."""
@@ -219,6 +249,8 @@ def read_manifest(path: Path) -> Manifest:
     if manifest.fingerprint != manifest.compute_fingerprint():
         raise IndexLoadError(path, f"{MANIFEST} was changed after the index was built", manifest.corpus_paths)
     for name, size in manifest.files.items():
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise IndexLoadError(path, f"{MANIFEST} names a file outside the index ({name})", manifest.corpus_paths)
         file = path / name
         if not file.exists():
             raise IndexLoadError(path, f"{name} is missing", manifest.corpus_paths)
@@ -233,11 +265,21 @@ def read_passages(path: Path, manifest: Manifest) -> list[Passage]:
             passages = [Passage.model_validate_json(line) for line in f]
     except (ValidationError, ValueError, UnicodeDecodeError):
         raise IndexLoadError(path, f"{PASSAGES} is damaged", manifest.corpus_paths) from None
+    _check_order(path, manifest, passages)
     if len(passages) != manifest.passages:
         raise IndexLoadError(
             path, f"{PASSAGES} holds {len(passages)} passages, the manifest {manifest.passages}", manifest.corpus_paths
         )
     return passages
+
+
+def _check_order(path: Path, manifest: Manifest, passages: list[Passage]) -> None:
+    """Passages are written in one order: briefings as in the manifest, then turn, then part.
+    Any other order (lines moved or swapped) would cite one passage's text under another's vector."""
+    position = {briefing: i for i, briefing in enumerate(manifest.corpus)}
+    keys = [(position.get(p.briefing_id, -1), p.turn_index, p.part) for p in passages]
+    if any(k[0] < 0 for k in keys) or any(a >= b for a, b in zip(keys, keys[1:])):
+        raise IndexLoadError(path, f"{PASSAGES} is damaged (its passages are out of order)", manifest.corpus_paths)
 
 
 def read_transcripts(path: Path, manifest: Manifest) -> list[ParsedTranscript]:

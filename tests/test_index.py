@@ -182,7 +182,7 @@ def test_interrupted_build_leaves_old_index(tmp_path):
         build(out, [corpus], embedder=ExplodingEmbedder())
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]  # no temp dirs left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".index.lock", "corpus", "index"]  # no temp dirs left
     assert len(load_index(out).passages) > 0
 
 
@@ -203,7 +203,7 @@ def test_failed_write_leaves_old_index(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         build(out, [corpus])
     assert (out / MANIFEST).read_text() == manifest_before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".index.lock", "corpus", "index"]
 
 
 def test_query_time_bm25_equals_bm25s_scores(built):

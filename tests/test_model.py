@@ -1,6 +1,7 @@
 """With the real packaged model: end to end on the bundled corpus, and ONNX/torch parity."""
 
 import json
+import shutil
 
 import pytest
 
@@ -108,3 +109,34 @@ def test_add_reuses_the_query_encoder_and_finds_the_new_briefing(real_index, tor
     assert isinstance(index.embedder, OnnxEncoder)
     top = index.search("first quarter of 2024 imports and exports", k=1)[0]
     assert top.briefing_id == "scio-2024-04-12-imports-exports-q1-2024"
+
+
+@pytest.mark.parametrize("name", ["model.onnx", "tokenizer.json", "encoder.json"])
+def test_damaged_query_encoder_names_its_file(real_index, tmp_path, name):
+    from briefqa.store import IndexLoadError
+
+    copy = tmp_path / "copy"
+    shutil.copytree(real_index, copy)
+    target = copy / ONNX_DIR / name
+    target.write_bytes(bytes((i * 7 + 3) % 256 for i in range(target.stat().st_size)))  # same size
+    with pytest.raises(IndexLoadError, match=f"onnx/{name} is damaged. Rebuild it with: briefqa index build"):
+        load_index(copy).search("exports", k=1)
+
+
+def test_text_longer_than_the_model_window_is_cut_not_a_crash(real_index, torch_embedder, tmp_path):
+    """A turn whose embedded context (a long question) runs past the model's 512 positions, and a
+    question of 3,000 characters: both are cut at the model's window (256 tokens)."""
+    long_question = "Why did exports of electric vehicles and batteries grow so fast this year? " * 40
+    transcript = tmp_path / "long.txt"
+    transcript.write_text(
+        f"A briefing on exports\n\nCCTV:\n\n{long_question}\n\nLi Kuiwen:\n\nBecause demand abroad rose.\n"
+    )
+    out = tmp_path / "index"
+    build_index([transcript], out, embedder=torch_embedder)
+    index = load_index(out)
+    assert index.search("why did exports grow", k=1)[0].speaker in ("Li Kuiwen", "CCTV")
+    results = load_index(real_index).search("exotic pets " * 300, k=3)
+    assert len(results) == 3
+    onnx = OnnxEncoder(real_index / ONNX_DIR)
+    cosine = float((onnx.encode([long_question]) * torch_embedder.encode([long_question])).sum())
+    assert cosine >= 0.999

@@ -34,7 +34,10 @@ _NOISE = [
     for p in (
         r"^_ueditor_page_break_tag_$",
         r"^[<>\d\s.]*\d[<>\d\s.]*$|^<$|^>$",  # pagination rows: "<  1  2  3 ... >"
-        r"[\u3000-\u9fff\uff00-\uffef]",  # Chinese-script links and breadcrumbs ("中文", "ㄑ")
+        # Site links in Chinese script ("中文", "分享缩略图") and "ㄑ" breadcrumbs. Only short lines of
+        # nothing else: a paragraph that quotes a Chinese name or term is the transcript's own.
+        r"^[\u3000-\u9fff\uff00-\uffef\s]{1,8}$",
+        r"ㄑ",
         r"^Read in Chinese$",
         r"^MORE FROM\b",
         r"^Translated and edited by\b",
@@ -58,7 +61,8 @@ _BLOCK_HEADERS = {
 _HONORIFIC = re.compile(r"^(Mr|Ms|Mrs|Miss|Dr|Madam|Prof)\.?\s+")
 # A label is a short line ending in a colon: a name or an outlet ("Yicai.com:",
 # "Guangdong Radio and Television (GRT):"), never a sentence that ends in a colon.
-_LABEL = re.compile(r"^(?P<label>[A-Z][\w.&'’()\-/ ]{0,58}[\w.)’])\s*:$")
+# Chinese-script labels ("王文涛：", with a full-width colon) count too.
+_LABEL = re.compile(r"^(?P<label>[A-Z\u4e00-\u9fff][\w.&'’()\-/ ·]{0,58}[\w.)’])\s*[:：]$")
 _LABEL_LOWER_WORDS = {"of", "and", "the", "for", "de", "da", "van", "von", "on", "at", "in"}
 # "on April 12" or "On July 13," with no year after it.
 _MONTH_DAY = re.compile(r"\bon\s+" + MONTH_PATTERN + r"\s+(?P<day>\d{1,2})\b(?!,?\s*\d{4})", re.IGNORECASE)

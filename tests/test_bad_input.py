@@ -1,0 +1,269 @@
+"""Bad input, through the CLI as a user meets it: each case gets a message that names the file
+(and line, where there is one) and what to do, never a traceback, and the index it was aimed at
+answers exactly as before."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from briefqa.cli import app
+from tests.conftest import FIXTURES, SCIO_FIXTURE, WH_FIXTURE
+
+runner = CliRunner()
+QUERIES = ["exotic animals intercepted", "grid jobs", "smart port Tianjin"]
+TRANSCRIPT = (
+    "A title for this briefing\n\nCCTV:\n\nWhy did exports rise? Thank you.\n\nLi Kuiwen:\n\nBecause demand rose.\n"
+)
+
+
+def run(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def text(result) -> str:
+    return " ".join(result.output.split())
+
+
+@pytest.fixture()
+def index(tmp_path):
+    """A small index of the two fixtures, and what it answers now."""
+    out = tmp_path / "index"
+    assert run("index", "build", FIXTURES, "--out", out, "--model", "hash").exit_code == 0
+    return out
+
+
+def answers(index: Path) -> list:
+    return [json.loads(run("ask", q, "--index", index, "--json").stdout) for q in QUERIES]
+
+
+def files(index: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(index)): p.read_bytes() for p in sorted(index.rglob("*")) if p.is_file()}
+
+
+def write(path: Path, data: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8")
+    return path
+
+
+BAD_FILES = {
+    # name: (content, what the message says)
+    "empty.txt": ("", "empty.txt: the file is empty; remove it or put a transcript in it"),
+    "blank.txt": ("\n  \n\n", "blank.txt: the file is empty"),
+    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary.txt: this is a binary file"),
+    "latin1.txt": (
+        "A title\n\nCCTV:\n\nCaf\xe9 exports?\n".encode("latin-1"),
+        "latin1.txt:5: not UTF-8 text (byte 0xe9); convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8",
+    ),
+    "nolabels.txt": (
+        "Just a paragraph of prose.\nAnother line, no speakers here.\n",
+        "nolabels.txt: no speaker labels",
+    ),
+    "header-only.txt": (
+        "SCIO press conference on nothing at all\nSpeakers:\nMr. Li Kuiwen, spokesperson of the GACC\nDate:\nMay 1, 2024\n",
+        "header-only.txt: no speaker labels",
+    ),
+    "unclosed.md": ("---\ndate: '2024-01-01'\ntitle: x\n\nMS. ROE:  Hello.\n", "unclosed.md:1: the YAML header opened"),
+    "badyaml.md": ("---\ndate: [unclosed\n---\nMS. ROE:  Hello.\n", "badyaml.md:2: the YAML header is not valid YAML"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_transcript_is_skipped_by_add_and_the_index_is_unchanged(index, tmp_path, name):
+    content, message = BAD_FILES[name]
+    bad = write(tmp_path / "bad" / name, content)
+    before, answered = files(index), answers(index)
+    result = run("index", "add", bad, "--index", index)
+    assert result.exit_code == 1
+    assert message in text(result) and "nothing to index: every file was skipped (1)" in text(result)
+    assert files(index) == before and answers(index) == answered
+
+
+def test_bad_files_beside_good_ones_are_listed_and_the_rest_indexed(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copy(SCIO_FIXTURE, write(corpus / "x", "").parent)
+    (corpus / "x").unlink()
+    for name, (content, _) in BAD_FILES.items():
+        write(corpus / name, content)
+    result = run("index", "build", corpus, "--out", tmp_path / "index", "--model", "hash")
+    assert result.exit_code == 0
+    assert f"Skipped {len(BAD_FILES)} file(s)" in result.output
+    for _, message in BAD_FILES.values():
+        assert message in text(result)
+    assert "1 added" in result.output
+
+
+def test_every_file_bad_in_a_build_fails_and_lists_them(tmp_path):
+    corpus = tmp_path / "corpus"
+    write(corpus / "empty.txt", "")
+    write(corpus / "nolabels.txt", "prose only\n")
+    result = run("index", "build", corpus, "--out", tmp_path / "index", "--model", "hash")
+    assert result.exit_code == 1
+    assert "nothing to index: every file was skipped (2)" in text(result)
+    assert "empty.txt: the file is empty" in text(result) and "nolabels.txt: no speaker labels" in text(result)
+    assert not (tmp_path / "index").exists()
+
+
+def test_a_directory_with_no_transcripts(index, tmp_path):
+    (tmp_path / "nothing").mkdir()
+    write(tmp_path / "nothing" / "notes.pdf", b"%PDF")
+    result = run("index", "add", tmp_path / "nothing", "--index", index)
+    assert result.exit_code == 1 and "no transcript files (.txt or .md) in the paths given" in text(result)
+
+
+def test_duplicate_files(index, tmp_path):
+    # two copies in one call: the second is skipped
+    a, b = write(tmp_path / "a.txt", TRANSCRIPT), write(tmp_path / "b.txt", TRANSCRIPT)
+    result = run("index", "add", a, b, "--index", index)
+    assert result.exit_code == 0 and "b.txt: repeats" in text(result) and "word for word" in text(result)
+    # a copy, under another name, of a transcript already indexed
+    before = answers(index)
+    copy = write(tmp_path / "copy-of-scio.txt", SCIO_FIXTURE.read_text())
+    result = run("index", "add", copy, "--index", index)
+    assert result.exit_code == 1
+    assert f"copy-of-scio.txt: repeats briefing '{SCIO_FIXTURE.stem}', already in the index" in text(result)
+    assert answers(index) == before
+
+
+def test_missing_path_and_symlink_loop(index, tmp_path):
+    result = run("index", "add", tmp_path / "nope.txt", "--index", index)
+    assert result.exit_code == 1 and f"{tmp_path / 'nope.txt'}: no such file or directory" in text(result)
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(tmp_path / "loop2.txt")
+    (tmp_path / "loop2.txt").symlink_to(loop)
+    result = run("index", "add", loop, "--index", index)
+    assert result.exit_code == 1 and "a symbolic link that leads nowhere" in text(result)
+    result = run("briefings", "--corpus", loop)
+    assert result.exit_code == 1 and "a symbolic link that leads nowhere" in text(result)
+
+
+def test_unreadable_file(index, tmp_path, monkeypatch):
+    # Tests run as root here, where chmod 000 does not stop a read: the read itself is refused.
+    locked = write(tmp_path / "locked.txt", TRANSCRIPT)
+    real = Path.read_bytes
+
+    def read_bytes(self):
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    result = run("index", "add", locked, "--index", index)
+    assert result.exit_code == 1 and "locked.txt: cannot be read: Permission denied" in text(result)
+
+
+def test_huge_file_is_refused_at_once(index, tmp_path):
+    huge = tmp_path / "huge.txt"
+    with open(huge, "w") as f:
+        f.write("A title\n\nCCTV:\n\n")
+        f.write(("Why? " * 200 + "\n") * 11_000)  # about 11 MB
+    result = run("index", "add", huge, "--index", index)
+    assert result.exit_code == 1
+    assert "huge.txt: 11 MB is far more than a press-conference transcript" in text(result)
+
+
+def test_cjk_text_is_kept_and_cjk_labels_are_labels(tmp_path):
+    transcript = write(
+        tmp_path / "cjk.txt",
+        "SCIO press conference on trade\nDate:\nMarch 1, 2024\n王文涛：\n我们今年的外贸形势总体稳定。\n"
+        'CCTV:\nHow did the "new three" (新三样) products do?\n王文涛：\n'
+        "Exports of electric vehicles, lithium batteries and solar cells (新三样) grew 29.9%.\n中文\n",
+    )
+    data = json.loads(run("show", "cjk", "--corpus", transcript, "--json").stdout)
+    assert [(t["speaker"], t["role"]) for t in data["turns"]] == [
+        ("王文涛", "official"),
+        ("CCTV", "reporter"),
+        ("王文涛", "official"),
+    ]
+    assert (
+        data["turns"][2]["text"]
+        == "Exports of electric vehicles, lithium batteries and solar cells (新三样) grew 29.9%."
+    )
+
+
+def test_one_very_long_line_is_split_and_slices_back(tmp_path):
+    body = " ".join(f"Exports rose in province number {i} by {i % 7} percent" for i in range(3000))  # ~150 kB, one line
+    transcript = write(tmp_path / "long.txt", f"A briefing on exports by province\n\nLi Kuiwen:\n\n{body}.\n")
+    out = tmp_path / "index"
+    assert run("index", "build", transcript, "--out", out, "--model", "hash").exit_code == 0
+    from briefqa.index import load_index
+
+    index = load_index(out)
+    text_ = transcript.read_text()
+    assert len(index.passages) > 20
+    assert all(text_[p.char_start : p.char_end] == p.text for p in index.passages)
+    assert all(not p.text.startswith(" ") for p in index.passages)
+
+
+def test_long_question(index):
+    result = run("ask", "exotic pets " * 300, "--index", index, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["results"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--briefing", "nope"], "no passage matches briefing=nope"),
+        (
+            ["--speaker", "nobody", "--briefing", "nope"],
+            "no passage matches speaker=nobody and none matches briefing=nope",
+        ),
+        (
+            ["--speaker", "roe", "--briefing", SCIO_FIXTURE.stem],
+            "each filter matches some passages, but no passage matches them all together",
+        ),
+        (["--since", "2030-01-01"], "no passage matches since=2030-01-01"),
+    ],
+)
+def test_filters_that_exclude_everything_are_named(index, args, message):
+    result = run("ask", "trade", "--index", index, *args)
+    assert result.exit_code == 1 and message in text(result)
+
+
+def test_speaker_matches_from_word_starts(index):
+    wang = json.loads(run("ask", "port", "--index", index, "--speaker", "wang", "--json", "-k", "9").stdout)
+    assert {r["speaker"] for r in wang["results"]} == {"Wang Lin"}
+    # 'lin' is a word of Wang Lin, 'in' is not the start of any word of a speaker's name
+    assert run("ask", "port", "--index", index, "--speaker", "lin", "--json").exit_code == 0
+    result = run("ask", "port", "--index", index, "--speaker", "in")
+    assert result.exit_code == 1 and "no passage matches speaker=in" in text(result)
+
+
+def test_eval_with_a_binary_question_file(index, tmp_path):
+    questions = write(tmp_path / "questions.jsonl", b"\xff\xfe\x00binary")
+    result = run("eval", "--questions", questions, "--index", index)
+    assert result.exit_code == 1 and f"{questions}: not a UTF-8 text file" in text(result)
+
+
+def test_eval_with_a_bad_floor(index, tmp_path):
+    questions = write(tmp_path / "q.jsonl", "")
+    result = run("eval", "--questions", questions, "--index", index, "--fail-under", "R@5")
+    assert result.exit_code == 1 and "--fail-under R@5: the floor must be a number" in text(result)
+
+
+def test_bad_sidecar_names_the_sidecar(tmp_path):
+    transcript = write(tmp_path / "t.txt", TRANSCRIPT)
+    write(tmp_path / "t.meta.toml", "held_on = '2024-01-01'\n")
+    result = run("briefings", "--corpus", transcript)
+    assert "t.meta.toml: held_on must be a date such as 2022-01-14 (no quotes)" in text(result)
+
+
+def test_index_that_is_not_there(tmp_path):
+    result = run("ask", "anything", "--index", tmp_path / "none")
+    assert result.exit_code == 1 and "none: no index here. Rebuild it with: briefqa index build" in text(result)
+
+
+def test_help_uses_plain_placeholders():
+    for command in (["ask"], ["index", "build"], ["index", "add"], ["eval"], ["briefings"], ["show"]):
+        result = run(*command, "--help")
+        assert "<list[" not in result.output and "<str>" not in result.output and "<Path>" not in result.output
+    assert WH_FIXTURE.exists()
