@@ -69,7 +69,8 @@ BAD_FILES = {
         "nolabels.txt: no speaker labels",
     ),
     "header-only.txt": (
-        "SCIO press conference on nothing at all\nSpeakers:\nMr. Li Kuiwen, spokesperson of the GACC\nDate:\nMay 1, 2024\n",
+        "SCIO press conference on nothing at all\nSpeakers:\n"
+        "Mr. Li Kuiwen, spokesperson of the GACC\nDate:\nMay 1, 2024\n",
         "header-only.txt: no speaker labels",
     ),
     "unclosed.md": ("---\ndate: '2024-01-01'\ntitle: x\n\nMS. ROE:  Hello.\n", "unclosed.md:1: the YAML header opened"),
