@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from briefqa.chunk import chunk_briefings
 from briefqa.corpus import parse_files, source_files, transcript_files
-from briefqa.embed import Embedder, Progress, load_embedder
+from briefqa.embed import Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
 from briefqa.models import ParsedTranscript, Passage, SkippedFile
 from briefqa.options import BuildOptions
 from briefqa.settings import default_corpus_dir, default_index_dir
@@ -32,6 +32,7 @@ from briefqa.store import (
     ModelInfo,
     SourceFile,
     now,
+    read_bm25,
     read_manifest,
     read_passages,
     read_transcripts,
@@ -107,8 +108,11 @@ def _read_old(path: Path, model: ModelInfo) -> _OldIndex:
             return _OldIndex(manifest=manifest, transcripts=transcripts)
         passages = read_passages(path, manifest)
         vectors = read_vectors(path, manifest).all_vectors()
-    except IndexLoadError:
-        return _OldIndex()
+        read_bm25(path, manifest)
+        if (path / ONNX_DIR).is_dir():
+            OnnxEncoder(path / ONNX_DIR)  # loads, or names the damaged file
+    except (IndexLoadError, QueryEncoderError):
+        return _OldIndex()  # damaged: build it all again
     return _OldIndex(
         manifest=manifest, transcripts=transcripts, vectors={_key(p): v for p, v in zip(passages, vectors)}
     )
@@ -193,7 +197,7 @@ def _embedder_for(options: BuildOptions, embedder: Embedder | None) -> Embedder:
 
 
 def _model_info(embedder: Embedder) -> ModelInfo:
-    return ModelInfo(name=embedder.name, sha256=embedder.sha256, dimension=embedder.dimension)
+    return ModelInfo(name=embedder.name, sha256=embedder.sha256, dimension=embedder.dimension, window=embedder.window)
 
 
 def build_index(
@@ -359,7 +363,12 @@ def default_index_build(index: Path, corpus: Path) -> DefaultIndexBuild | None:
     index raises IndexLoadError (with the command that rebuilds it)."""
     if not (index / MANIFEST).exists():
         return DefaultIndexBuild("first use", BuildOptions())
-    manifest = read_manifest(index)
+    try:
+        manifest = read_manifest(index)
+    except IndexLoadError as err:
+        if err.corpus_paths == _absolute([corpus]):  # ours to rebuild: made from corpus/ alone
+            return DefaultIndexBuild(err.reason, BuildOptions())
+        raise
     if manifest.corpus_paths != _absolute([corpus]):
         return None
     changed = changed_sources(manifest)

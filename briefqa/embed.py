@@ -41,6 +41,7 @@ class Embedder(Protocol):
     name: str
     dimension: int
     sha256: str | None
+    window: int | None  # longest input in model tokens; longer texts are cut (None: no limit)
 
     def encode(self, texts: list[str], batch_size: int = 16, progress: Progress | None = None) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
@@ -116,6 +117,7 @@ class SentenceTransformerEmbedder:
             getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         )
         self.dimension = int(get_dimension() or 0)
+        self.window: int | None = self.model.max_seq_length
 
     @cached_property
     def _counting_tokenizer(self):
@@ -161,6 +163,7 @@ class HashEmbedder:
 
     name = HASH_MODEL
     sha256: str | None = None
+    window: int | None = None
 
     def __init__(self, dimension: int = 256):
         self.dimension = dimension
@@ -308,6 +311,7 @@ class OnnxEncoder:
     """Encodes with the ONNX export of a model: no torch, no sentence-transformers."""
 
     sha256: str | None = None
+    window: int | None
 
     def __init__(self, directory: Path, threads: int = QUERY_THREADS):
 
@@ -318,7 +322,7 @@ class OnnxEncoder:
             config = _EncoderConfig.model_validate_json((directory / ONNX_CONFIG).read_bytes())
         except (OSError, ValueError):
             raise QueryEncoderError(ONNX_CONFIG) from None
-        self.name, self.dimension = config.name, config.dimension
+        self.name, self.dimension, self.window = config.name, config.dimension, config.max_seq_length
         try:
             self.tokenizer = Tokenizer.from_file(str(directory / ONNX_TOKENIZER))
         except Exception:  # tokenizers raises a bare Exception for a file it cannot read

@@ -59,7 +59,7 @@ class IndexLoadError(Exception):
     """An index that cannot be used as it is; the message says how to rebuild it."""
 
     def __init__(self, path: Path | str, reason: str, corpus_paths: list[str] | None = None):
-        self.path = str(path)
+        self.path, self.reason, self.corpus_paths = str(path), reason, corpus_paths
         super().__init__(f"{path}: {reason}. Rebuild it with: {rebuild_command(path, corpus_paths)}")
 
 
@@ -67,6 +67,7 @@ class ModelInfo(BaseModel):
     name: str = Field(description="sentence-transformers model name or path, or 'hash'.")
     sha256: str | None = Field(description="sha256 of the model's weights, when it has a file.")
     dimension: int
+    window: int | None = Field(default=None, description="Longest input in tokens; longer texts were cut.")
 
 
 class SourceFile(BaseModel):

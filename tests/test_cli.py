@@ -178,3 +178,17 @@ def test_readme_command_reference_is_the_cli_help():
 
     status = Cog().main(["cog", "--check", str(ROOT / "README.md")])
     assert status == 0, "README.md's CLI reference is stale: run `cog -r README.md`"
+
+
+@pytest.mark.model  # the rebuild cannot know the old index's options: it uses the packaged model
+def test_default_index_of_an_older_format_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRIEFQA_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("BRIEFQA_CORPUS", str(tmp_path / "corpus"))
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(SCIO_FIXTURE, tmp_path / "corpus")
+    assert runner.invoke(app, ["index", "build", str(tmp_path / "corpus"), "--model", "hash"]).exit_code == 0
+    manifest = tmp_path / "index" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"format_version": 2', '"format_version": 1'))
+    result = runner.invoke(app, ["ask", "Tianjin smart port", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "Building the index" in result.output and "index format 1 is not the format 2" in result.output

@@ -215,6 +215,10 @@ def test_damaged_parts_name_the_file_and_the_rebuild_command(tmp_path, fixture_i
     with pytest.raises(IndexLoadError, match=message) as err:
         load_index(copy).search("exports", 3)
     assert f"Rebuild it with: briefqa index build {FIXTURES} --out {copy}" in str(err.value)
+    # and that command does rebuild it (a damaged index is not 'unchanged')
+    report = build_index([FIXTURES], copy, HASH)
+    assert report.written and report.embedded == report.passages
+    assert snapshot(copy)[1] == snapshot(fixture_index)[1]
 
 
 def test_swapped_passage_lines_are_found(tmp_path, fixture_index):
