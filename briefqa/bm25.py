@@ -80,6 +80,19 @@ class Bm25Scorer:
         frequency = int(self.indptr[column + 1] - self.indptr[column])
         return float(np.log(self.num_docs / frequency)) if frequency else 0.0
 
+    def coverage(self, query: str) -> Callable[[str], float]:
+        """The share of the query's IDF weight that a text holds: 1.0 when it has every word of
+        the query (rare words weigh most), 0.0 when it shares none. Comparable across queries."""
+        weights = {t: self.idf(t) for t in set(self.tokens(query))}
+        total = math.fsum(weights.values())
+
+        def share(text: str) -> float:
+            if total <= 0:
+                return 0.0
+            return math.fsum(weights[t] for t in set(self.tokens(text)) if t in weights) / total
+
+        return share
+
     def sentence_scorer(self, query: str) -> Callable[[list[str]], np.ndarray]:
         """Scores sentences by the IDF-weighted query words they contain (for highlights)."""
         weights = {t: self.idf(t) for t in set(self.tokens(query))}

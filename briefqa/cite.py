@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import date
@@ -18,6 +19,27 @@ SHORT_SENTENCE = 80  # a highlight this short takes the next sentence along
 MIN_WORDS = 8
 
 
+# Confidence that a passage answers a question: a logistic model of its cosine similarity to the
+# question and the share of the question's (IDF-weighted) words it holds. Fitted by
+# eval/calibrate.py on the evaluation questions' top-10 passages (relevant or not) and on
+# questions the corpus cannot answer (eval/no-answer.jsonl); see eval/README.md.
+CONFIDENCE_WEIGHTS = (9.31, 3.11, -5.69)  # similarity, coverage, intercept
+# Below this no result is likely to answer: in the calibration, 90 of 94 answerable questions had
+# a result at or above it in their top 5, and 38 of 40 unanswerable ones had none.
+GOOD_MATCH = 0.17
+
+
+class MatchEvidence(BaseModel):
+    """How closely a passage matches a question, in figures comparable across questions."""
+
+    similarity: float = Field(description="Cosine similarity of the question and the passage (as embedded).")
+    coverage: float = Field(description="Share of the question's IDF-weighted words the passage holds, 0-1.")
+
+    def confidence(self) -> float:
+        a, b, c = CONFIDENCE_WEIGHTS
+        return 1.0 / (1.0 + math.exp(-(a * self.similarity + b * self.coverage + c)))
+
+
 class QuestionRef(BaseModel):
     """The reporter's question that an answer responds to."""
 
@@ -30,7 +52,13 @@ class SearchResult(BaseModel):
     """One cited passage."""
 
     rank: int = Field(description="1 for the best result.")
-    score: float = Field(description="The ranking score (cosine, BM25, or fused; comparable within a mode).")
+    score: float = Field(description="The ranking score (cosine, BM25, or fused): it orders one result list.")
+    confidence: float = Field(
+        description="How likely a first result with this passage's similarity and coverage answers the "
+        "question, 0-1, comparable across questions (calibrated on the evaluation sets)."
+    )
+    similarity: float = Field(description="Cosine similarity of the question and the passage.")
+    coverage: float = Field(description="Share of the question's IDF-weighted words the passage holds.")
     text: str = Field(description="The passage, exactly as in the transcript.")
     highlight: str = Field(description="The sentence(s) in the passage that best answer the query.")
     highlight_start: int = Field(description="Offset of the highlight in the briefing's text.")
@@ -80,7 +108,7 @@ def pick_highlight(text: str, score_sentences: Callable[[list[str]], np.ndarray]
     return start, end
 
 
-def cite(p: Passage, rank: int, score: float, highlight: tuple[int, int]) -> SearchResult:
+def cite(p: Passage, rank: int, score: float, highlight: tuple[int, int], evidence: MatchEvidence) -> SearchResult:
     h_start, h_end = highlight
     question = (
         QuestionRef(outlet=p.question_outlet, text=p.question_text, turn_index=p.answers_turn)
@@ -90,6 +118,9 @@ def cite(p: Passage, rank: int, score: float, highlight: tuple[int, int]) -> Sea
     return SearchResult(
         rank=rank,
         score=score,
+        confidence=round(evidence.confidence(), 4),
+        similarity=round(evidence.similarity, 4),
+        coverage=round(evidence.coverage, 4),
         text=p.text,
         highlight=p.text[h_start:h_end],
         highlight_start=p.char_start + h_start,

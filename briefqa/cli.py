@@ -364,7 +364,21 @@ def ask(
     if not results:
         _fail(idx.why_nothing_matches(options) + ". Loosen or correct the filters.")
     if as_json:
-        _print_json({"query": question, "mode": mode, "results": [r.model_dump(mode="json") for r in results]})
+        _print_json(
+            {
+                "query": question,
+                "mode": mode,
+                "good_match": results.good_match,
+                "results": [r.model_dump(mode="json") for r in results],
+            }
+        )
+        return
+    if not results.good_match:
+        best = max(r.confidence for r in results)
+        typer.echo(
+            f"No good match: nothing in {idx.path} comes close to this question (best confidence {best:.2f}). "
+            "Try other words, fewer filters, or --json to see the closest passages anyway."
+        )
         return
     _render_results(results)
 
@@ -388,7 +402,9 @@ def _render_results(results: Any) -> None:
         body.append(" ".join(r.text[start:end].split()), style="bold yellow")
         body.append(" " + " ".join(r.text[end:].split()) if end < len(r.text) else "")
         console.print(body)
-        console.print(Text(f"   [{r.passage_id}, chars {r.char_start}-{r.char_end}, score {r.score:.3f}]", style="dim"))
+        console.print(
+            Text(f"   [{r.passage_id}, chars {r.char_start}-{r.char_end}, confidence {r.confidence:.2f}]", style="dim")
+        )
         console.print()
 
 

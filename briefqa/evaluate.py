@@ -8,6 +8,7 @@ Ranking metrics come from ir-measures (trec_eval's definitions), over passage-le
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -105,21 +106,22 @@ def load_questions(path: Path) -> list[EvalQuestion]:
 
 
 def evidence_spans(question: EvalQuestion, texts: dict[str, str]) -> list[tuple[int, int]]:
-    """Every place each evidence quote stands in its briefing's text."""
+    """Every place each evidence quote stands in its briefing's text. White space in a quote
+    matches any white space (hard-wrapped transcripts break lines mid-sentence); every other
+    character must be exact."""
     text = texts.get(question.briefing)
     if text is None:
         raise EvalError(f"question {question.id}: briefing '{question.briefing}' is not in the index")
     spans = []
     for evidence in question.evidence:
-        start = text.find(evidence.quote)
-        if start == -1:
+        pattern = re.compile(r"\s+".join(map(re.escape, evidence.quote.split())))
+        found = [(m.start(), m.end()) for m in pattern.finditer(text)]
+        if not found:
             raise EvalError(
                 f"question {question.id}: quote not found in {question.briefing}: {evidence.quote[:80]!r}. "
-                "Copy the quote exactly from the transcript."
+                "Copy the quote exactly from the transcript (line breaks may be written as spaces)."
             )
-        while start != -1:
-            spans.append((start, start + len(evidence.quote)))
-            start = text.find(evidence.quote, start + 1)
+        spans += found
     return spans
 
 

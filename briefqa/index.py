@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from briefqa.bm25 import Bm25Scorer
-from briefqa.cite import SearchResult, cite, pick_highlight, to_dataframe
+from briefqa.cite import GOOD_MATCH, MatchEvidence, SearchResult, cite, pick_highlight, to_dataframe
 from briefqa.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
 from briefqa.models import Passage
 from briefqa.options import SearchOptions
@@ -34,6 +36,12 @@ from briefqa.vectors import Ranking, VectorIndex
 
 class SearchResults(list[SearchResult]):
     """A list of SearchResult, best first."""
+
+    @property
+    def good_match(self) -> bool:
+        """Whether any result is likely to answer the question (confidence at least GOOD_MATCH).
+        False when the best of them is only the best of a bad lot."""
+        return any(r.confidence >= GOOD_MATCH for r in self)
 
     def to_dataframe(self):
         return to_dataframe(self)
@@ -99,7 +107,9 @@ class Index:
         """Briefing id -> the transcript text that passages' offsets refer to."""
         return {t.id: t.text for t in read_transcripts(self.path, self.manifest)}
 
-    def rank(self, query: str, k: int = 5, options: SearchOptions | None = None) -> Ranking:
+    def rank(
+        self, query: str, k: int = 5, options: SearchOptions | None = None, query_vector: np.ndarray | None = None
+    ) -> Ranking:
         """(passage row, score) pairs, best first: the ranking without citations."""
         options = options or SearchOptions()
         allowed = allowed_rows(options.filters, self.passages)
@@ -107,7 +117,9 @@ class Index:
         dense: Ranking = []
         bm25: Ranking = []
         if options.mode in ("dense", "hybrid"):
-            dense = self.vectors.search(self.embedder.encode([query])[0], depth, allowed)
+            if query_vector is None:
+                query_vector = self.embedder.encode([query])[0]
+            dense = self.vectors.search(query_vector, depth, allowed)
         if options.mode in ("bm25", "hybrid"):
             bm25 = bm25_ranking(self.bm25.scores(query), depth, allowed)
         if options.mode == "dense":
@@ -122,14 +134,25 @@ class Index:
             raise ValueError("the query is empty")
         if k < 1:
             raise ValueError("k must be at least 1")
-        ranking = self.rank(query, k, options)
+        query_vector = self.embedder.encode([query])[0]  # for the confidence, whatever the mode
+        ranking = self.rank(query, k, options, query_vector)
         # Highlights weigh the query's words by IDF: encoding every sentence would cost ~300 ms.
         scorer = self.bm25.sentence_scorer(query)
+        coverage = self.bm25.coverage(query)
+        rows = [row for row, _ in ranking]
+        similarities = self.vectors.vectors(rows) @ query_vector if rows else np.zeros(0)
         results = SearchResults()
-        for rank, (row, score) in enumerate(ranking, start=1):
+        for rank, ((row, score), similarity) in enumerate(zip(ranking, similarities), start=1):
             passage = self.passages[row]
-            results.append(cite(passage, rank, score, pick_highlight(passage.text, scorer)))
+            evidence = MatchEvidence(similarity=float(similarity), coverage=coverage(_own_words(passage)))
+            results.append(cite(passage, rank, score, pick_highlight(passage.text, scorer), evidence))
         return results
+
+
+def _own_words(p: Passage) -> str:
+    """What a passage says, with the question it answers; not the briefing's title, which every
+    passage of a briefing shares (its words would make a closing 'Goodbye' look on topic)."""
+    return f"{p.question_text or ''}\n{p.text}"
 
 
 def load_index(path: Path | str | None = None, model: str | None = None) -> Index:

@@ -68,6 +68,10 @@ class VectorIndex:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self._faiss.reconstruct_n(0, self.count)
 
+    def vectors(self, rows: list[int]) -> np.ndarray:
+        """The stored vectors of these rows."""
+        return self._faiss.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
     def search(self, query_vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> Ranking:
         """The k rows nearest the query; with a boolean mask ``allowed``, among those rows only."""
         import faiss

@@ -73,11 +73,15 @@ def ask_json(index, *args):
 def test_ask_json_fields(fixture_index):
     data = ask_json(fixture_index, "exotic animals intercepted at ports", "-k", "3")
     assert data["query"] == "exotic animals intercepted at ports" and data["mode"] == "hybrid"
+    assert data["good_match"] is True
     assert len(data["results"]) == 3
     top = data["results"][0]
     assert set(top) == {
         "rank",
         "score",
+        "confidence",
+        "similarity",
+        "coverage",
         "text",
         "highlight",
         "highlight_start",

@@ -151,3 +151,20 @@ def test_eval_command_unknown_metric(hash_index, tmp_path):
         app, ["eval", "--questions", str(questions), "--index", str(hash_index), "--fail-under", "P@3=0.5"]
     )
     assert result.exit_code == 1 and "unknown metric 'P@3'" in result.output
+
+
+def test_quotes_match_across_hard_wrapped_lines_and_nothing_else_is_loosened():
+    text = "MS. ROE:  The grants will pay for new\ntransmission lines  and for batteries.\n"
+    q = EvalQuestion(
+        id="q",
+        question="?",
+        briefing="b",
+        evidence=[{"quote": "pay for new transmission lines and for", "speaker": "MS. ROE"}],
+    )
+    ((start, end),) = evidence_spans(q, {"b": text})
+    assert text[start:end] == "pay for new\ntransmission lines  and for"
+    wrong = EvalQuestion(
+        id="q2", question="?", briefing="b", evidence=[{"quote": "pay for New transmission", "speaker": "MS. ROE"}]
+    )
+    with pytest.raises(EvalError, match="quote not found"):
+        evidence_spans(wrong, {"b": text})

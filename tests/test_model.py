@@ -140,3 +140,19 @@ def test_text_longer_than_the_model_window_is_cut_not_a_crash(real_index, torch_
     onnx = OnnxEncoder(real_index / ONNX_DIR)
     cosine = float((onnx.encode([long_question]) * torch_embedder.encode([long_question])).sum())
     assert cosine >= 0.999
+
+
+def test_confidence_tells_an_answer_from_nothing(real_index):
+    index = load_index(real_index)
+    pets = index.search("What did customs say about exotic pets?", k=5)
+    assert pets.good_match and pets[0].confidence > 0.5
+    for question in ("Who won the 2018 football World Cup?", "How do I make sourdough starter at home?"):
+        results = index.search(question, k=5)
+        assert not results.good_match, [(r.passage_id, r.confidence) for r in results]
+    # inside one briefing, a question nothing there answers: the chair's 'Goodbye' is no match
+    goodbye = index.search(
+        "import and export growth",
+        k=3,
+        options=SearchOptions(filters={"briefing": "scio-2024-07-30-customs-high-quality-development"}),
+    )
+    assert all(r.confidence < 0.5 or len(r.text.split()) > 5 for r in goodbye)
