@@ -58,7 +58,15 @@ def _iso_date(value: str) -> date:
         raise typer.BadParameter(f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2023-03-20") from None
 
 
+def _say(message: str, err: bool = False) -> None:
+    """A sentence for the reader, wrapped at word boundaries to the terminal's width."""
+    from rich.console import Console
+
+    Console(stderr=err, highlight=False).print(message, markup=False, emoji=False)
+
+
 def _fail(message: str, code: int = 1) -> None:
+    # Not wrapped: error messages hold paths and commands that people copy.
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -76,8 +84,8 @@ def _options_error(err: Any) -> str:
     parts = []
     for e in err.errors():
         names = [str(x) for x in e["loc"] if x != "filters"]
-        option = "--" + names[-1].replace("_", "-") if names else "options"
-        parts.append(f"{option}: {e['msg']}")
+        message = e["msg"].removeprefix("Value error, ")
+        parts.append(f"--{names[-1].replace('_', '-')}: {message}" if names else message)
     return "; ".join(parts)
 
 
@@ -309,7 +317,7 @@ def _open_index(index: Path | None) -> Any:
         path, corpus = default_index_dir(), default_corpus_dir()
         plan = default_index_build(path, corpus)
         if plan:
-            typer.echo(f"Building the index {path} from {corpus} ({plan.reason})...", err=True)
+            _say(f"Building the index {path} from {corpus} ({plan.reason})...", err=True)
             callback, bar = _progress()
             with bar:
                 _report_skipped(build_index([corpus], path, plan.options, progress=callback).skipped)
@@ -375,7 +383,7 @@ def ask(
         return
     if not results.good_match:
         best = max(r.confidence for r in results)
-        typer.echo(
+        _say(
             f"No good match: nothing in {idx.path} comes close to this question (best confidence {best:.2f}). "
             "Try other words, fewer filters, or --json to see the closest passages anyway."
         )
