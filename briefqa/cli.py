@@ -153,12 +153,21 @@ def briefings(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
             rows.append(row)
         _print_json(rows)
         return
-    table = Table("held on", "title", "turns", "officials")
-    table.columns[0].no_wrap = True
-    table.add_column("id", no_wrap=True)
+    from rich.text import Text
+
+    # Two columns, the second wrapping at words: a wide table of five columns was unreadable at
+    # 80 columns (titles and names cut to a letter or two per line).
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column()
     for b in parsed.briefings:
-        officials = ", ".join(o.name for o in b.officials)
-        table.add_row(str(b.held_on or "?"), b.title, str(len(b.turns)), officials, b.id)
+        officials = ", ".join(o.name for o in b.officials) or "none named"
+        details = Text()
+        details.append(b.id, style="bold")
+        details.append(f"\n{b.title}\n")
+        details.append(f"{len(b.turns)} turns; officials: {officials}", style="dim")
+        table.add_row(str(b.held_on or "date unknown"), details)
+        table.add_row("", "")
     Console().print(table)
 
 

@@ -196,3 +196,12 @@ def test_default_index_of_an_older_format_is_rebuilt(tmp_path, monkeypatch):
     result = runner.invoke(app, ["ask", "Tianjin smart port", "--json"])
     assert result.exit_code == 0, result.output
     assert "Building the index" in result.output and "index format 1 is not the format 2" in result.output
+
+
+def test_briefings_reads_at_80_columns():
+    result = runner.invoke(app, ["briefings", "--corpus", str(CORPUS)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert "…" not in result.output and max(len(line) for line in result.output.splitlines()) <= 80
+    flat = " ".join(result.output.split())
+    assert "SCIO briefing on China Customs' efforts to safeguard borders and advance Chinese modernization" in flat
+    assert "30 turns; officials: Yu Jianhua, Sun Yuning, Zhao Zenglian" in flat
