@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
+from briefqa.checkpoint import BATCH, VectorCheckpoint
 from briefqa.chunk import chunk_briefings
 from briefqa.corpus import parse_files, source_files, transcript_files
 from briefqa.embed import Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
@@ -67,6 +68,11 @@ BuildProgress = Callable[[str, int, int], None]
 
 def _stage(progress: BuildProgress | None, stage: str) -> Progress | None:
     return (lambda done, total: progress(stage, done, total)) if progress else None
+
+
+def _offset(progress: Progress | None, start: int, total: int) -> Progress | None:
+    """Progress of one batch, reported as progress of the whole (the batch starts at ``start``)."""
+    return (lambda done, _: progress(start + done, total)) if progress else None
 
 
 @dataclass
@@ -163,28 +169,43 @@ def _write(
         if splitting:
             splitting(done, len(briefings))
     keys = [_key(p) for p in passages]
-    missing = [i for i, k in enumerate(keys) if k not in old.vectors]
     vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
-    for row, key in enumerate(keys):
-        if key in old.vectors:
-            vectors[row] = old.vectors[key]
-    if missing:
-        vectors[missing] = embedder.encode(
-            [passages[i].embedded_text for i in missing], progress=_stage(progress, "Embedding passages")
+    checkpoint = VectorCheckpoint(out, manifest.model.model_dump_json(), embedder.dimension)
+    try:
+        saved = checkpoint.get(k for k in keys if k not in old.vectors)
+        missing = []
+        for row, key in enumerate(keys):
+            if key in old.vectors:
+                vectors[row] = old.vectors[key]
+            elif key in saved:
+                vectors[row] = saved[key]
+            else:
+                missing.append(row)
+        embedding = _stage(progress, "Embedding passages")
+        for start in range(0, len(missing), BATCH):
+            rows = missing[start : start + BATCH]
+            vectors[rows] = embedder.encode(
+                [passages[i].embedded_text for i in rows], progress=_offset(embedding, start, len(missing))
+            )
+            checkpoint.put([keys[i] for i in rows], vectors[rows])
+        manifest.passages = len(passages)
+
+        from briefqa.vectors import VectorIndex
+
+        write_index(
+            out,
+            manifest,
+            transcripts,
+            passages,
+            VectorIndex.build(vectors, manifest.faiss_index),
+            _query_encoder_export(out, old, manifest.model, embedder),
         )
-    manifest.passages = len(passages)
-
-    from briefqa.vectors import VectorIndex
-
-    write_index(
-        out,
-        manifest,
-        transcripts,
-        passages,
-        VectorIndex.build(vectors, manifest.faiss_index),
-        _query_encoder_export(out, old, manifest.model, embedder),
-    )
-    report.passages, report.embedded, report.reused = len(passages), len(missing), len(passages) - len(missing)
+    except BaseException:
+        checkpoint.close()  # kept: the next run of this build takes its vectors
+        raise
+    checkpoint.remove()
+    report.passages, report.embedded = len(passages), len(missing)
+    report.reused = len(passages) - len(missing)
     report.written = True
 
 

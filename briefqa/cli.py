@@ -107,16 +107,24 @@ def _progress() -> tuple[Any, Any]:
 
     bar = Progress(
         TextColumn("{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
     )
-    task = bar.add_task("Starting", total=None)
+    tasks: dict[str, Any] = {}
 
     def update(stage: str, done: int, total: int) -> None:
-        bar.update(task, description=stage, completed=done, total=total)
+        if stage not in tasks:  # each stage its own bar, so that its rate is its own
+            for task in tasks.values():
+                bar.update(task, visible=False)
+            tasks[stage] = bar.add_task(stage, total=total, rate="")
+        task = tasks[stage]
+        bar.update(task, completed=done, total=total)
+        speed = bar.tasks[task].speed
+        bar.update(task, rate=f"{speed:.0f}/s" if speed else "")
 
     return update, bar
 

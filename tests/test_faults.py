@@ -282,3 +282,46 @@ def test_pickled_arrays_are_never_loaded(tmp_path, fixture_index):
 
     with pytest.raises(IndexLoadError, match="bm25/ is damaged"):
         load_index(damaged(tmp_path, fixture_index, pickle_it))
+
+
+def test_a_killed_build_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    """Killed while embedding its third batch, a build loses only that batch: run again, it takes
+    the two batches it had saved and embeds the rest."""
+    script = textwrap.dedent(
+        """
+        import sys, time, pathlib
+        import briefqa.build as build, briefqa.embed as embed
+        from briefqa.options import BuildOptions
+        build.BATCH = 5
+        encode, calls = embed.HashEmbedder.encode, []
+        def counting(self, texts, batch_size=64, progress=None):
+            calls.append(len(texts))
+            if len(calls) == 3:
+                pathlib.Path(sys.argv[1]).write_text("reached")
+                time.sleep(60)
+            return encode(self, texts, batch_size, progress)
+        embed.HashEmbedder.encode = counting
+        build.build_index([sys.argv[3]], sys.argv[2], BuildOptions(model="hash"))
+        """
+    )
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / "scio-2023-03-20-customs-safeguard-borders.txt", corpus)
+    out = tmp_path / "resumed"
+    marker = tmp_path / "third-batch"
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(marker), str(out), str(corpus)], cwd=ROOT, stderr=subprocess.PIPE, text=True
+    )
+    wait_for(marker, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert not out.exists() and (tmp_path / ".resumed.vectors.sqlite").exists()
+    import briefqa.build
+
+    monkeypatch.setattr(briefqa.build, "BATCH", 5)
+    report = build_index([corpus], out, HASH)
+    assert report.reused == 10 and report.embedded == report.passages - 10
+    assert not (tmp_path / ".resumed.vectors.sqlite").exists()
+    fresh = tmp_path / "fresh"
+    build_index([corpus], fresh, HASH)
+    assert snapshot(out)[1] == snapshot(fresh)[1]  # resumed or not, the same index

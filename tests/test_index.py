@@ -182,7 +182,8 @@ def test_interrupted_build_leaves_old_index(tmp_path):
         build(out, [corpus], embedder=ExplodingEmbedder())
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".index.lock", "corpus", "index"]  # no temp dirs left
+    # no temp dirs left; the vectors checkpoint stays for the next run of the build
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".index.lock", ".index.vectors.sqlite", "corpus", "index"]
     assert len(load_index(out).passages) > 0
 
 
@@ -203,6 +204,10 @@ def test_failed_write_leaves_old_index(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         build(out, [corpus])
     assert (out / MANIFEST).read_text() == manifest_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".index.lock", ".index.vectors.sqlite", "corpus", "index"]
+    monkeypatch.undo()
+    again = build(out, [corpus])  # the failed build's vectors are taken from its checkpoint
+    assert again.written and again.embedded == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [".index.lock", "corpus", "index"]
 
 
