@@ -80,8 +80,9 @@ class _OldIndex:
     """What an index already at the target offers a new build."""
 
     manifest: Manifest | None = None
-    transcripts: list[ParsedTranscript] = field(default_factory=list)
+    transcripts: list[ParsedTranscript] | None = None  # None: none there, or unreadable
     vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embedded-text key -> vector
+    intact: bool = False  # every part loads: a build that changes nothing may leave it as it is
 
 
 def _key(p: Passage) -> str:
@@ -106,22 +107,26 @@ def _absolute(paths: Iterable[Path | str]) -> list[str]:
 
 
 def _read_old(path: Path, model: ModelInfo) -> _OldIndex:
-    """An index already at ``path``: its transcripts, and its vectors when built with ``model``."""
+    """An index already at ``path``: its transcripts, its vectors when built with ``model``, and
+    whether all of it loads. A damaged part is only rebuilt; what still reads is kept."""
     try:
         manifest = read_manifest(path)
         transcripts = read_transcripts(path, manifest)
-        if manifest.model != model:
-            return _OldIndex(manifest=manifest, transcripts=transcripts)
-        passages = read_passages(path, manifest)
-        vectors = read_vectors(path, manifest).all_vectors()
+    except IndexLoadError:
+        return _OldIndex()
+    old = _OldIndex(manifest=manifest, transcripts=transcripts)
+    try:
         read_bm25(path, manifest)
         if (path / ONNX_DIR).is_dir():
             OnnxEncoder(path / ONNX_DIR)  # loads, or names the damaged file
+        passages = read_passages(path, manifest)
+        vectors = read_vectors(path, manifest).all_vectors()
     except (IndexLoadError, QueryEncoderError):
-        return _OldIndex()  # damaged: build it all again
-    return _OldIndex(
-        manifest=manifest, transcripts=transcripts, vectors={_key(p): v for p, v in zip(passages, vectors)}
-    )
+        return old
+    if manifest.model == model:
+        old.vectors = {_key(p): v for p, v in zip(passages, vectors)}
+    old.intact = True
+    return old
 
 
 def _link_or_copy(source: str, target: str) -> None:
@@ -136,7 +141,7 @@ def _query_encoder_export(
 ) -> Callable[[Path], object]:
     """How the new index gets its query encoder: linked from the old index when it has one for the
     same model (files are never modified in place; exporting again costs ~1.5 s), else exported."""
-    if old.manifest and old.manifest.model == model and (old_dir / ONNX_DIR).is_dir():
+    if old.intact and old.manifest and old.manifest.model == model and (old_dir / ONNX_DIR).is_dir():
         return lambda directory: shutil.copytree(old_dir / ONNX_DIR, directory, copy_function=_link_or_copy)
     return embedder.export_query_encoder
 
@@ -150,7 +155,7 @@ def _write(
     report: BuildReport,
     progress: BuildProgress | None,
 ) -> None:
-    if old.manifest and old.manifest.fingerprint == manifest.compute_fingerprint():
+    if old.intact and old.manifest and old.manifest.fingerprint == manifest.compute_fingerprint():
         # Nothing that shapes the index changed: keep every file, and record where the
         # transcripts now are (paths, mtimes) so that the freshness check stays one stat pass.
         report.passages = old.manifest.passages
@@ -289,8 +294,10 @@ def add_to_index(
                 path, f"it was built with model '{manifest.model.name}', not '{embedder.name}'", manifest.corpus_paths
             )
         old = _read_old(path, model)
-        transcripts = {t.id: t for t in old.transcripts}
-        by_text = {text_sha256(t.text): t.id for t in old.transcripts}
+        if old.transcripts is None:  # what it holds cannot be read: only its sources can rebuild it
+            read_transcripts(path, manifest)  # raises, naming the file and the rebuild command
+        transcripts = {t.id: t for t in old.transcripts or []}
+        by_text = {text_sha256(t.text): t.id for t in transcripts.values()}
         report = BuildReport(index=str(path), skipped=skipped)
         for t in new:
             sha = text_sha256(t.text)

@@ -325,3 +325,29 @@ def test_a_killed_build_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     fresh = tmp_path / "fresh"
     build_index([corpus], fresh, HASH)
     assert snapshot(out)[1] == snapshot(fresh)[1]  # resumed or not, the same index
+
+
+def test_adding_to_an_index_with_a_damaged_part_keeps_every_briefing(tmp_path, fixture_index):
+    """Damaged BM25 files: an add rebuilds the damaged part and keeps what still reads (the old
+    briefings), rather than writing an index of the new file alone."""
+    from briefqa.build import add_to_index
+
+    same_size_garbage(fixture_index / "bm25" / "vocab.index.json")
+    new = tmp_path / "new"
+    new.mkdir()
+    shutil.copy(CORPUS / "scio-2022-01-14-import-export-2021.txt", new)
+    report = add_to_index([new], fixture_index)
+    assert report.written and report.added == ["scio-2022-01-14-import-export-2021"]
+    corpus = load_index(fixture_index).manifest.corpus
+    assert len(corpus) == 3 and SCIO_FIXTURE.stem in corpus
+    assert load_index(fixture_index).search("smart port Tianjin", 1)[0].briefing_id == SCIO_FIXTURE.stem
+
+
+def test_adding_to_an_index_whose_transcripts_are_damaged_is_refused(tmp_path, fixture_index):
+    from briefqa.build import add_to_index
+
+    before = (fixture_index / MANIFEST).read_bytes()
+    same_size_garbage(fixture_index / "transcripts.jsonl")
+    with pytest.raises(IndexLoadError, match="transcripts.jsonl is damaged. Rebuild it with: briefqa index build"):
+        add_to_index([SCIO_FIXTURE], fixture_index)
+    assert (fixture_index / MANIFEST).read_bytes() == before
