@@ -334,7 +334,7 @@ def _open_index(index: Path | None) -> Any:
         path, corpus = default_index_dir(), default_corpus_dir()
         plan = default_index_build(path, corpus)
         if plan:
-            typer.echo(f"Building the index {path} from {corpus} ({plan.reason})...", err=True)
+            typer.echo(f"Building the index in {path}/ from {corpus}/ ({plan.reason})...", err=True)
             callback, bar = _progress()
             with bar:
                 _report_skipped(build_index([corpus], path, plan.options, progress=callback).skipped)
