@@ -439,7 +439,8 @@ def _render_results(results: Any) -> None:
 @app.command("eval")
 def eval_command(
     questions: Annotated[
-        Optional[Path], typer.Option(metavar="FILE", help="Question set (default: eval/questions.jsonl).")
+        Optional[list[Path]],
+        typer.Option(metavar="FILE", help="Question set (default: eval/questions.jsonl); repeat to join several."),
     ] = None,
     index: IndexOpt = None,
     mode: Annotated[
@@ -479,12 +480,12 @@ def eval_command(
 
     modes = [m.value for m in mode] if mode else list(get_args(Mode))
     variants = [SearchOptions(mode=m, fusion=fusion) for m in modes]
-    questions_path = questions or (
+    question_files = questions or [
         DEFAULT_QUESTIONS if DEFAULT_QUESTIONS.exists() else PROJECT_ROOT / DEFAULT_QUESTIONS
-    )
+    ]
     try:
         floors = [parse_floor(spec) for spec in fail_under or []]
-        question_set = load_questions(questions_path)
+        question_set = load_questions(*question_files)
         idx = _open_index(index)
         reports = evaluate(idx, question_set, variants)
     except EvalError as err:
@@ -492,7 +493,10 @@ def eval_command(
     except _library_errors() as err:
         _fail(str(err))
     report = EvalReport(
-        questions_file=str(questions_path), index=str(idx.path), question_count=len(question_set), modes=reports
+        questions_file=", ".join(map(str, question_files)),
+        index=str(idx.path),
+        question_count=len(question_set),
+        modes=reports,
     )
     if as_json:
         sys.stdout.write(report_json(report) + "\n")

@@ -77,31 +77,39 @@ class EvalReport(BaseModel):
     modes: list[ModeReport]
 
 
-def load_questions(path: Path) -> list[EvalQuestion]:
-    path = Path(path)
-    if not path.exists():
-        raise EvalError(f"{path}: no such question file")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise EvalError(f"{path}: not a UTF-8 text file; a question set is JSON lines (see eval/README.md)") from None
-    except OSError as err:
-        raise EvalError(f"{path}: cannot be read ({err.strerror})") from None
-    questions, seen = [], set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
+def load_questions(*paths: Path) -> list[EvalQuestion]:
+    """The questions of one or more question files; ids must be unique across all of them."""
+    questions: list[EvalQuestion] = []
+    first_seen: dict[str, str] = {}
+    for path in map(Path, paths):
+        if not path.exists():
+            raise EvalError(f"{path}: no such question file")
         try:
-            question = EvalQuestion.model_validate_json(line)
-        except ValidationError as err:
-            problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-            raise EvalError(f"{path}:{number}: not a valid question ({problem})") from None
-        if question.id in seen:
-            raise EvalError(f"{path}:{number}: question id '{question.id}' is used twice")
-        seen.add(question.id)
-        questions.append(question)
-    if not questions:
-        raise EvalError(f"{path}: holds no questions")
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise EvalError(
+                f"{path}: not a UTF-8 text file; a question set is JSON lines (see eval/README.md)"
+            ) from None
+        except OSError as err:
+            raise EvalError(f"{path}: cannot be read ({err.strerror})") from None
+        found = 0
+        for number, line in enumerate(lines, start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            try:
+                question = EvalQuestion.model_validate_json(line)
+            except ValidationError as err:
+                problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+                raise EvalError(f"{path}:{number}: not a valid question ({problem})") from None
+            if question.id in first_seen:
+                raise EvalError(
+                    f"{path}:{number}: question id '{question.id}' is used twice (first in {first_seen[question.id]})"
+                )
+            first_seen[question.id] = f"{path}:{number}"
+            questions.append(question)
+            found += 1
+        if not found:
+            raise EvalError(f"{path}: holds no questions")
     return questions
 
 
