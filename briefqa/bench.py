@@ -212,7 +212,7 @@ def scale(index, sizes: list[int]) -> None:
 
     faiss.omp_set_num_threads(1)
     base = index.vectors.all_vectors()
-    texts = [p.embedded_text for p in index.passages]
+    texts = [p.text for p in index.passages]  # what was embedded is not kept; the text is close
     rng = np.random.default_rng(0)
     queries = index.embedder.encode(_queries(index)[:200])
     print(

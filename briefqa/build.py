@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,9 +21,10 @@ from pydantic import BaseModel, Field
 
 from briefqa.checkpoint import BATCH, VectorCheckpoint
 from briefqa.chunk import chunk_briefings
+from briefqa.content import embedded_key
 from briefqa.corpus import parse_files, source_files, transcript_files
 from briefqa.embed import Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
-from briefqa.models import ParsedTranscript, Passage, SkippedFile
+from briefqa.models import ParsedTranscript, SkippedFile
 from briefqa.options import BuildOptions
 from briefqa.settings import default_corpus_dir, default_index_dir
 from briefqa.store import (
@@ -34,9 +36,8 @@ from briefqa.store import (
     SourceFile,
     now,
     read_bm25,
+    read_content,
     read_manifest,
-    read_passages,
-    read_transcripts,
     read_vectors,
     record_sources,
     text_sha256,
@@ -85,10 +86,6 @@ class _OldIndex:
     intact: bool = False  # every part loads: a build that changes nothing may leave it as it is
 
 
-def _key(p: Passage) -> str:
-    return hashlib.sha256(p.embedded_text.encode()).hexdigest()
-
-
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -111,20 +108,21 @@ def _read_old(path: Path, model: ModelInfo) -> _OldIndex:
     whether all of it loads. A damaged part is only rebuilt; what still reads is kept."""
     try:
         manifest = read_manifest(path)
-        transcripts = read_transcripts(path, manifest)
-    except IndexLoadError:
+        content = read_content(path, manifest)
+        transcripts = content.transcripts()
+        keys = content.embedded_keys()
+    except (IndexLoadError, sqlite3.DatabaseError, ValueError):
         return _OldIndex()
     old = _OldIndex(manifest=manifest, transcripts=transcripts)
     try:
         read_bm25(path, manifest)
         if (path / ONNX_DIR).is_dir():
             OnnxEncoder(path / ONNX_DIR)  # loads, or names the damaged file
-        passages = read_passages(path, manifest)
         vectors = read_vectors(path, manifest).all_vectors()
     except (IndexLoadError, QueryEncoderError):
         return old
     if manifest.model == model:
-        old.vectors = {_key(p): v for p, v in zip(passages, vectors)}
+        old.vectors = dict(zip(keys, vectors))
     old.intact = True
     return old
 
@@ -173,7 +171,7 @@ def _write(
         passages += chunk_briefings([briefing], manifest.chunking, embedder.count_tokens)
         if splitting:
             splitting(done, len(briefings))
-    keys = [_key(p) for p in passages]
+    keys = [embedded_key(p) for p in passages]
     vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
     checkpoint = VectorCheckpoint(out, manifest.model.model_dump_json(), embedder.dimension)
     try:
@@ -201,6 +199,7 @@ def _write(
             out,
             manifest,
             transcripts,
+            briefings,
             passages,
             VectorIndex.build(vectors, manifest.faiss_index),
             _query_encoder_export(out, old, manifest.model, embedder),
@@ -295,7 +294,7 @@ def add_to_index(
             )
         old = _read_old(path, model)
         if old.transcripts is None:  # what it holds cannot be read: only its sources can rebuild it
-            read_transcripts(path, manifest)  # raises, naming the file and the rebuild command
+            raise IndexLoadError(path, "content.sqlite is damaged", manifest.corpus_paths)
         transcripts = {t.id: t for t in old.transcripts or []}
         by_text = {text_sha256(t.text): t.id for t in transcripts.values()}
         report = BuildReport(index=str(path), skipped=skipped)

@@ -10,25 +10,26 @@ Loading never builds; see ``briefqa.build`` for that.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from briefqa.bm25 import Bm25Scorer
 from briefqa.cite import GOOD_MATCH, MatchEvidence, SearchResult, cite, pick_highlight, to_dataframe
+from briefqa.content import ContentStore
 from briefqa.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
 from briefqa.models import Passage
 from briefqa.options import SearchOptions
-from briefqa.search import allowed_rows, bm25_ranking, filters_matching_nothing, fuse
+from briefqa.search import bm25_ranking, fuse
 from briefqa.settings import default_index_dir
 from briefqa.store import (
     ONNX_DIR,
     IndexLoadError,
     Manifest,
     read_bm25,
+    read_content,
     read_manifest,
-    read_passages,
-    read_transcripts,
     read_vectors,
 )
 from briefqa.vectors import Ranking, VectorIndex
@@ -50,13 +51,18 @@ class SearchResults(list[SearchResult]):
 class Index:
     """A loaded index. Use :func:`load_index`."""
 
-    def __init__(self, path: Path, manifest: Manifest, passages: list[Passage], vectors: VectorIndex, bm25: Bm25Scorer):
+    def __init__(self, path: Path, manifest: Manifest, content: ContentStore, vectors: VectorIndex, bm25: Bm25Scorer):
         self.path = path
         self.manifest = manifest
-        self.passages = passages
+        self.content = content
         self.vectors = vectors
         self.bm25 = bm25
         self._embedder: Embedder | None = None
+
+    @cached_property
+    def passages(self) -> list[Passage]:
+        """Every passage, in row order: for evaluation and tools (a search reads only its results)."""
+        return self.content.all_passages()
 
     @property
     def embedder(self) -> Embedder:
@@ -98,21 +104,21 @@ class Index:
 
     def why_nothing_matches(self, options: SearchOptions) -> str:
         """For a search that returned nothing: the filters that exclude everything."""
-        empty = filters_matching_nothing(options.filters, self.passages)
+        empty = self.content.filters_matching_nothing(options.filters)
         if empty:
             return "no passage matches " + " and none matches ".join(empty)
         return "each filter matches some passages, but no passage matches them all together"
 
     def texts(self) -> dict[str, str]:
         """Briefing id -> the transcript text that passages' offsets refer to."""
-        return {t.id: t.text for t in read_transcripts(self.path, self.manifest)}
+        return self.content.texts()
 
     def rank(
         self, query: str, k: int = 5, options: SearchOptions | None = None, query_vector: np.ndarray | None = None
     ) -> Ranking:
         """(passage row, score) pairs, best first: the ranking without citations."""
         options = options or SearchOptions()
-        allowed = allowed_rows(options.filters, self.passages)
+        allowed = self.content.allowed_rows(options.filters)
         depth = max(k, options.depth) if options.mode == "hybrid" else k
         dense: Ranking = []
         bm25: Ranking = []
@@ -142,8 +148,8 @@ class Index:
         rows = [row for row, _ in ranking]
         similarities = self.vectors.vectors(rows) @ query_vector if rows else np.zeros(0)
         results = SearchResults()
-        for rank, ((row, score), similarity) in enumerate(zip(ranking, similarities), start=1):
-            passage = self.passages[row]
+        passages = self.content.passages(rows)
+        for rank, ((_, score), similarity, passage) in enumerate(zip(ranking, similarities, passages), start=1):
             evidence = MatchEvidence(similarity=float(similarity), coverage=coverage(_own_words(passage)))
             results.append(cite(passage, rank, score, pick_highlight(passage.text, scorer), evidence))
         return results
@@ -165,4 +171,4 @@ def load_index(path: Path | str | None = None, model: str | None = None) -> Inde
         raise IndexLoadError(
             path, f"it was built with model '{manifest.model.name}', not '{model}'", manifest.corpus_paths
         )
-    return Index(path, manifest, read_passages(path, manifest), read_vectors(path, manifest), read_bm25(path, manifest))
+    return Index(path, manifest, read_content(path, manifest), read_vectors(path, manifest), read_bm25(path, manifest))

@@ -127,4 +127,6 @@ class Passage(BaseModel):
     answers_turn: int | None = None
     question_outlet: str | None = Field(default=None, description="Who asked the question answered.")
     question_text: str | None = Field(default=None, description="The question answered, if any.")
-    embedded_text: str = Field(description="What was embedded: context plus text.")
+    embedded_text: str = Field(
+        default="", description="What was embedded: context plus text (empty when read back from an index)."
+    )

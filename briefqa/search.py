@@ -1,68 +1,19 @@
-"""Rank passages for a query: filters first, then dense, BM25, or a fusion of both.
+"""Rankings of passage rows: BM25's top k among allowed rows, and fusions of two rankings.
 
-Filters select the passages first and ranking happens among them only, so a search returns k
-results whenever k passages match. Each fusion is one pure function, picked by its name.
+Each fusion is one pure function, picked by its name. (Filters are answered by the content store,
+``briefqa.content``, before any ranking.)
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import numpy as np
 
-from briefqa.models import Passage
-from briefqa.options import Filters, Fusion, SearchOptions
+from briefqa.options import Fusion, SearchOptions
 from briefqa.vectors import Ranking
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
-
-
-def name_matches(query: str, name: str) -> bool:
-    """Whether ``query`` stands in ``name`` from the start of a word, case-insensitively: 'li'
-    and 'li kuiwen' match 'Li Kuiwen', 'li' does not match 'Zhao Zenglian'."""
-    words = query.split()
-    if not words:
-        return False
-    pattern = r"\b" + r"\s+".join(map(re.escape, words))
-    return re.search(pattern, name, re.IGNORECASE) is not None
-
-
-def passage_matches(filters: Filters, p: Passage) -> bool:
-    """Whether a passage passes every filter that is set."""
-    if filters.speaker and not name_matches(filters.speaker, p.speaker):
-        return False
-    if filters.role and p.role != filters.role:
-        return False
-    if filters.outlet:
-        outlet = p.speaker if p.role == "reporter" else p.question_outlet
-        if not outlet or not name_matches(filters.outlet, outlet):
-            return False
-    if filters.briefing and p.briefing_id != filters.briefing:
-        return False
-    if filters.since and (p.held_on is None or p.held_on < filters.since):
-        return False
-    if filters.until and (p.held_on is None or p.held_on > filters.until):
-        return False
-    return True
-
-
-def filters_matching_nothing(filters: Filters, passages: list[Passage]) -> list[str]:
-    """The filters that on their own match no passage, as 'name=value'; empty when each matches
-    some passage (then only their combination excludes everything)."""
-    empty = []
-    for name, value in filters.model_dump(exclude_none=True).items():
-        alone = Filters.model_validate({name: value})
-        if not any(passage_matches(alone, p) for p in passages):
-            empty.append(f"{name}={value}")
-    return empty
-
-
-def allowed_rows(filters: Filters, passages: list[Passage]) -> np.ndarray | None:
-    """Boolean row mask of the passages that match, or None when nothing is filtered."""
-    if not filters.active():
-        return None
-    return np.fromiter((passage_matches(filters, p) for p in passages), dtype=bool, count=len(passages))
 
 
 def bm25_ranking(scores: np.ndarray, k: int, allowed: np.ndarray | None) -> Ranking:

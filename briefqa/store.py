@@ -3,8 +3,8 @@
     manifest.json       what built it: briefqa version, model and its sha256, dimension,
                         chunking, FAISS index type, the source files and their hashes, corpus
                         hashes, file sizes, and a fingerprint of what shapes the index
-    transcripts.jsonl   the parsed transcripts with their text (so 'index add' needs no corpus)
-    passages.jsonl      one passage per line, in vector order
+    content.sqlite      briefings, turns, passages (in vector order) and the parsed transcripts
+                        (briefqa.content: its schema)
     vectors.faiss       the FAISS index of the passages' embeddings (inner product = cosine)
     bm25/               the BM25 matrix of the same passages (briefqa.bm25; JSON and .npy)
     onnx/               the query encoder: the model exported to ONNX, and its tokenizer
@@ -24,6 +24,7 @@ import logging
 import os
 import shlex
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,14 +35,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from briefqa import __version__
 from briefqa.bm25 import Bm25Scorer, build_bm25
-from briefqa.models import ParsedTranscript, Passage
+from briefqa.content import CONTENT, ContentStore, write_content
+from briefqa.models import Briefing, ParsedTranscript, Passage
 from briefqa.options import BuildOptions, ChunkSettings, FaissKind
 from briefqa.vectors import VectorIndex
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
-TRANSCRIPTS = "transcripts.jsonl"
-PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
 ONNX_DIR = "onnx"
@@ -118,6 +118,7 @@ def write_index(
     out: Path,
     manifest: Manifest,
     transcripts: list[ParsedTranscript],
+    briefings: list[Briefing],
     passages: list[Passage],
     vectors: VectorIndex,
     export_query_encoder: Callable[[Path], object] | None = None,
@@ -127,12 +128,7 @@ def write_index(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        with open(tmp / TRANSCRIPTS, "w", encoding="utf-8") as f:
-            for t in transcripts:
-                f.write(json.dumps(t.model_dump(mode="json") | {"text": t.text}, ensure_ascii=False) + "\n")
-        with open(tmp / PASSAGES, "w", encoding="utf-8") as f:
-            for p in passages:
-                f.write(p.model_dump_json() + "\n")
+        write_content(tmp / CONTENT, transcripts, briefings, passages)
         vectors.save(tmp / VECTORS)
         (tmp / BM25_DIR).mkdir()
         build_bm25([p.embedded_text for p in passages], tmp / BM25_DIR)
@@ -260,35 +256,15 @@ def read_manifest(path: Path) -> Manifest:
     return manifest
 
 
-def read_passages(path: Path, manifest: Manifest) -> list[Passage]:
+def read_content(path: Path, manifest: Manifest) -> ContentStore:
     try:
-        with open(Path(path) / PASSAGES, encoding="utf-8") as f:
-            passages = [Passage.model_validate_json(line) for line in f]
-    except (ValidationError, ValueError, UnicodeDecodeError):
-        raise IndexLoadError(path, f"{PASSAGES} is damaged", manifest.corpus_paths) from None
-    _check_order(path, manifest, passages)
-    if len(passages) != manifest.passages:
-        raise IndexLoadError(
-            path, f"{PASSAGES} holds {len(passages)} passages, the manifest {manifest.passages}", manifest.corpus_paths
-        )
-    return passages
-
-
-def _check_order(path: Path, manifest: Manifest, passages: list[Passage]) -> None:
-    """Passages are written in one order: briefings as in the manifest, then turn, then part.
-    Any other order (lines moved or swapped) would cite one passage's text under another's vector."""
-    position = {briefing: i for i, briefing in enumerate(manifest.corpus)}
-    keys = [(position.get(p.briefing_id, -1), p.turn_index, p.part) for p in passages]
-    if any(k[0] < 0 for k in keys) or any(a >= b for a, b in zip(keys, keys[1:])):
-        raise IndexLoadError(path, f"{PASSAGES} is damaged (its passages are out of order)", manifest.corpus_paths)
-
-
-def read_transcripts(path: Path, manifest: Manifest) -> list[ParsedTranscript]:
-    try:
-        with open(Path(path) / TRANSCRIPTS, encoding="utf-8") as f:
-            return [ParsedTranscript.model_validate_json(line) for line in f]
-    except (ValidationError, ValueError, UnicodeDecodeError, OSError):
-        raise IndexLoadError(path, f"{TRANSCRIPTS} is damaged", manifest.corpus_paths) from None
+        content = ContentStore(Path(path) / CONTENT)
+        order = content.briefing_order()
+    except sqlite3.DatabaseError:
+        raise IndexLoadError(path, f"{CONTENT} is damaged", manifest.corpus_paths) from None
+    if content.count != manifest.passages or order != list(manifest.corpus):
+        raise IndexLoadError(path, f"{CONTENT} does not match the manifest", manifest.corpus_paths)
+    return content
 
 
 def read_vectors(path: Path, manifest: Manifest) -> VectorIndex:

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from briefqa.build import build_index
+from briefqa.content import CONTENT
 from briefqa.index import load_index
 from briefqa.options import BuildOptions, SearchOptions
-from briefqa.store import MANIFEST, PASSAGES, IndexLoadError
+from briefqa.store import MANIFEST, IndexLoadError
 from tests.conftest import CORPUS, FIXTURES, ROOT, SCIO_FIXTURE
 
 HASH = BuildOptions(model="hash")
@@ -206,7 +207,7 @@ def same_size_garbage(path: Path) -> None:
         (lambda d: same_size_garbage(d / "vectors.faiss"), "vectors.faiss is damaged"),
         (lambda d: same_size_garbage(d / "bm25" / "vocab.index.json"), "bm25/ is damaged"),
         (lambda d: same_size_garbage(d / "bm25" / "data.csc.index.npy"), "bm25/ is damaged"),
-        (lambda d: same_size_garbage(d / PASSAGES), "passages.jsonl is damaged"),
+        (lambda d: same_size_garbage(d / CONTENT), "content.sqlite is damaged"),
         (lambda d: (d / "bm25" / "params.index.json").unlink(), "bm25/params.index.json is missing"),
     ],
 )
@@ -221,14 +222,23 @@ def test_damaged_parts_name_the_file_and_the_rebuild_command(tmp_path, fixture_i
     assert snapshot(copy)[1] == snapshot(fixture_index)[1]
 
 
-def test_swapped_passage_lines_are_found(tmp_path, fixture_index):
-    def swap(d: Path) -> None:
-        lines = (d / PASSAGES).read_text().splitlines(keepends=True)
-        lines[2], lines[5] = lines[5], lines[2]
-        (d / PASSAGES).write_text("".join(lines))
+def test_content_whose_rows_do_not_match_its_vectors_is_found(tmp_path, fixture_index):
+    """Passages renumbered (and the manifest's size record made to agree, as a crafted index would):
+    the rows no longer run 0..n-1 beside the vectors, so a citation could name the wrong passage."""
+    import sqlite3
 
-    with pytest.raises(IndexLoadError, match="passages.jsonl is damaged .its passages are out of order"):
-        load_index(damaged(tmp_path, fixture_index, swap))
+    from briefqa.store import Manifest
+
+    def renumber(d: Path) -> None:
+        db = sqlite3.connect(d / CONTENT)
+        db.execute("UPDATE passages SET row = row + 100000")  # above every existing row: no clash
+        db.commit()
+        db.close()
+        files = Manifest.model_validate_json((d / MANIFEST).read_text()).files
+        rewrite_manifest(d, files=files | {CONTENT: (d / CONTENT).stat().st_size})
+
+    with pytest.raises(IndexLoadError, match="content.sqlite is damaged"):
+        load_index(damaged(tmp_path, fixture_index, renumber))
 
 
 def rewrite_manifest(d: Path, **changes) -> None:
@@ -347,7 +357,7 @@ def test_adding_to_an_index_whose_transcripts_are_damaged_is_refused(tmp_path, f
     from briefqa.build import add_to_index
 
     before = (fixture_index / MANIFEST).read_bytes()
-    same_size_garbage(fixture_index / "transcripts.jsonl")
-    with pytest.raises(IndexLoadError, match="transcripts.jsonl is damaged. Rebuild it with: briefqa index build"):
+    same_size_garbage(fixture_index / CONTENT)
+    with pytest.raises(IndexLoadError, match="content.sqlite is damaged. Rebuild it with: briefqa index build"):
         add_to_index([SCIO_FIXTURE], fixture_index)
     assert (fixture_index / MANIFEST).read_bytes() == before

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from briefqa.build import add_to_index, build_index
+from briefqa.content import CONTENT
 from briefqa.embed import HashEmbedder
 from briefqa.index import load_index
 from briefqa.options import BuildOptions, ChunkSettings, SearchOptions
-from briefqa.store import MANIFEST, PASSAGES, VECTORS, IndexLoadError
+from briefqa.store import MANIFEST, VECTORS, IndexLoadError
 from tests.conftest import CORPUS
 
 SMALL = ChunkSettings(max_tokens=120, overlap_tokens=20)
@@ -39,7 +40,7 @@ def test_build_reports_and_writes_plain_directory(built):
     out, report = built
     assert report.written and report.embedded == report.passages > 100
     assert len(report.added) == 5
-    for name in (MANIFEST, PASSAGES, VECTORS, "transcripts.jsonl", "bm25/params.index.json"):
+    for name in (MANIFEST, CONTENT, VECTORS, "bm25/params.index.json"):
         assert (out / name).exists()
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["model"]["name"] == "hash" and manifest["passages"] == report.passages
@@ -72,8 +73,13 @@ def test_search_finds_exotic_pets(built, mode):
 def test_loaded_index_ranks_as_exact_cosine_over_freshly_embedded_passages(built):
     """What was written (vectors, their order, the passages) is what was embedded: the loaded
     index's dense ranking equals brute-force cosine over the passages' texts embedded now."""
+    from briefqa.chunk import chunk_briefings
+    from briefqa.corpus import load_corpus
+
     index = load_index(built[0])
-    fresh = HashEmbedder().encode([p.embedded_text for p in index.passages])
+    chunked = chunk_briefings(load_corpus([CORPUS]).briefings, SMALL, HashEmbedder().count_tokens)
+    assert [p.id for p in chunked] == [p.id for p in index.passages]  # rows in the order they were made
+    fresh = HashEmbedder().encode([p.embedded_text for p in chunked])
     for query in ("smuggling crackdown", "Winter Olympics customs clearance", "Hengqin"):
         expected = np.argsort(-(fresh @ HashEmbedder().encode([query])[0]), kind="stable")[:5]
         ranked = index.rank(query, 5, SearchOptions(mode="dense"))
@@ -144,7 +150,7 @@ def test_model_mismatch_is_refused(built):
 @pytest.mark.parametrize(
     "damage, message",
     [
-        (lambda d: (d / PASSAGES).write_text("{not json\n"), "damaged"),
+        (lambda d: (d / CONTENT).write_text("{not sqlite\n"), "damaged"),
         (lambda d: (d / VECTORS).unlink(), "vectors.faiss is missing"),
         (lambda d: (d / VECTORS).write_bytes((d / VECTORS).read_bytes()[:100]), "vectors.faiss is damaged"),
         (lambda d: (d / MANIFEST).write_text("{}"), "manifest.json is damaged"),

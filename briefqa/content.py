@@ -1,0 +1,253 @@
+"""What an index holds besides its vectors: briefings, turns and passages in one SQLite file.
+
+A search reads only what it needs: the rows a filter allows (answered from indexed columns) and
+the passages of its top results, fetched by row. The file is also for people: open it with
+``sqlite3 index/content.sqlite``, pandas or Datasette.
+
+    briefings    id, position, title, held_on, published_on, source, chair, officials, outlets
+                 (JSON), text (the transcript text offsets refer to)
+    turns        briefing_id, turn, speaker, role, char_start, char_end, answers_turn
+    passages     row (its row in vectors.faiss and the BM25 matrix), id, briefing_id, turn, part,
+                 speaker, role, held_on, char_start, char_end, answers_turn, question_outlet,
+                 question_text, text, embedded_key (sha256 of the text that was embedded)
+    transcripts  id, parsed (the parser's output as JSON, so that `index add` needs no corpus)
+
+Dates are ISO strings ('2023-03-20'). The file is written once by a build and opened read-only
+(``immutable``) after that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from briefqa.models import Briefing, ParsedTranscript, Passage
+from briefqa.options import Filters
+
+CONTENT = "content.sqlite"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE briefings (
+    id TEXT PRIMARY KEY, position INTEGER NOT NULL, title TEXT NOT NULL, held_on TEXT, published_on TEXT,
+    source TEXT NOT NULL, chair TEXT, officials TEXT NOT NULL, outlets TEXT NOT NULL, text TEXT NOT NULL
+);
+CREATE TABLE turns (
+    briefing_id TEXT NOT NULL, turn INTEGER NOT NULL, speaker TEXT NOT NULL, role TEXT NOT NULL,
+    char_start INTEGER NOT NULL, char_end INTEGER NOT NULL, answers_turn INTEGER,
+    PRIMARY KEY (briefing_id, turn)
+);
+CREATE TABLE passages (
+    row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, briefing_id TEXT NOT NULL, turn INTEGER NOT NULL,
+    part INTEGER NOT NULL, speaker TEXT NOT NULL, role TEXT NOT NULL, held_on TEXT,
+    char_start INTEGER NOT NULL, char_end INTEGER NOT NULL, answers_turn INTEGER, question_outlet TEXT,
+    question_text TEXT, text TEXT NOT NULL, embedded_key TEXT NOT NULL
+);
+CREATE INDEX passages_speaker ON passages (speaker);
+CREATE INDEX passages_role ON passages (role);
+CREATE INDEX passages_held_on ON passages (held_on);
+CREATE INDEX passages_briefing ON passages (briefing_id);
+CREATE INDEX passages_question_outlet ON passages (question_outlet);
+CREATE TABLE transcripts (id TEXT PRIMARY KEY, parsed TEXT NOT NULL);
+"""
+
+_PASSAGE_COLUMNS = (
+    "p.id, p.briefing_id, b.title, p.held_on, p.turn, p.part, p.speaker, p.role, p.text, p.char_start, "
+    "p.char_end, p.answers_turn, p.question_outlet, p.question_text"
+)
+
+
+def name_matches(query: str, name: str) -> bool:
+    """Whether ``query`` stands in ``name`` from the start of a word, case-insensitively: 'li'
+    and 'li kuiwen' match 'Li Kuiwen', 'li' does not match 'Zhao Zenglian'."""
+    words = query.split()
+    if not words:
+        return False
+    pattern = r"\b" + r"\s+".join(map(re.escape, words))
+    return re.search(pattern, name, re.IGNORECASE) is not None
+
+
+def embedded_key(p: Passage) -> str:
+    """What identifies a passage's vector: the hash of the text that was embedded."""
+    return hashlib.sha256(p.embedded_text.encode()).hexdigest()
+
+
+def write_content(
+    file: Path, transcripts: list[ParsedTranscript], briefings: list[Briefing], passages: list[Passage]
+) -> None:
+    """Write every briefing, turn and passage (passages in vector order) into a new file."""
+    db = sqlite3.connect(file)
+    try:
+        db.executescript(_SCHEMA)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.executemany(
+            "INSERT INTO briefings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    b.id, position, b.title, _iso(b.held_on), _iso(b.published_on), b.source,
+                    b.chair.model_dump_json() if b.chair else None,
+                    json.dumps([o.model_dump() for o in b.officials], ensure_ascii=False),
+                    json.dumps(b.outlets, ensure_ascii=False), b.text,
+                )
+                for position, b in enumerate(briefings)
+            ],
+        )  # fmt: skip
+        db.executemany(
+            "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (b.id, t.index, t.speaker, t.role, t.char_start, t.char_end, t.answers_turn)
+                for b in briefings
+                for t in b.turns
+            ],
+        )
+        db.executemany(
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    row, p.id, p.briefing_id, p.turn_index, p.part, p.speaker, p.role, _iso(p.held_on),
+                    p.char_start, p.char_end, p.answers_turn, p.question_outlet, p.question_text, p.text,
+                    embedded_key(p),
+                )
+                for row, p in enumerate(passages)
+            ],
+        )  # fmt: skip
+        db.executemany(
+            "INSERT INTO transcripts VALUES (?, ?)",
+            [(t.id, t.model_dump_json()) for t in transcripts],
+        )
+        db.commit()
+    finally:
+        db.close()
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None
+
+
+class ContentStore:
+    """An index's content file, opened read-only. Raises sqlite3.DatabaseError when damaged."""
+
+    def __init__(self, file: Path):
+        self.file = file
+        uri = f"{Path(file).absolute().as_uri()}?mode=ro&immutable=1"
+        self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"schema version {version}, not {SCHEMA_VERSION}")
+        self.count = self._db.execute("SELECT count(*) FROM passages").fetchone()[0]
+        last = self._db.execute("SELECT max(row) FROM passages").fetchone()[0]
+        if self.count and last != self.count - 1:
+            raise sqlite3.DatabaseError("passage rows are not 0..n-1")
+
+    # --- what a search reads -------------------------------------------------------------
+
+    def passages(self, rows: list[int]) -> list[Passage]:
+        """The passages at these rows, in the order given."""
+        if not rows:
+            return []
+        marks = ",".join("?" * len(rows))
+        found = {
+            r[0]: _passage(r[1:])
+            for r in self._db.execute(
+                f"SELECT p.row, {_PASSAGE_COLUMNS} FROM passages p JOIN briefings b ON b.id = p.briefing_id "
+                f"WHERE p.row IN ({marks})",
+                rows,
+            )
+        }
+        return [found[row] for row in rows]
+
+    def all_passages(self) -> list[Passage]:
+        """Every passage, in row order (for evaluation and tools; a search never needs this)."""
+        query = f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN briefings b ON b.id = p.briefing_id ORDER BY p.row"
+        return [_passage(r) for r in self._db.execute(query)]
+
+    def allowed_rows(self, filters: Filters) -> np.ndarray | None:
+        """Boolean row mask of the passages that pass every filter; None when nothing is filtered."""
+        if not filters.active():
+            return None
+        where, values = self._where(filters)
+        rows = np.fromiter(
+            (r[0] for r in self._db.execute(f"SELECT row FROM passages WHERE {where}", values)), dtype=np.int64
+        )
+        mask = np.zeros(self.count, dtype=bool)
+        mask[rows] = True
+        return mask
+
+    def filters_matching_nothing(self, filters: Filters) -> list[str]:
+        """The filters that on their own match no passage, as 'name=value'."""
+        empty = []
+        for name, value in filters.model_dump(exclude_none=True).items():
+            where, values = self._where(Filters.model_validate({name: value}))
+            if not self._db.execute(f"SELECT 1 FROM passages WHERE {where} LIMIT 1", values).fetchone():
+                empty.append(f"{name}={value}")
+        return empty
+
+    def _where(self, filters: Filters) -> tuple[str, list]:
+        """The SQL condition (and its values) for a set of filters: the one place filters apply.
+        Names match from word starts (briefqa.search.name_matches) against the few distinct
+        names, then by an indexed equality."""
+        clauses: list[str] = []
+        values: list = []
+        if filters.speaker:
+            speakers = self._names("speaker", filters.speaker)
+            clauses.append(f"speaker IN ({','.join('?' * len(speakers))})")
+            values += speakers
+        if filters.role:
+            clauses.append("role = ?")
+            values.append(filters.role)
+        if filters.outlet:
+            outlets = self._names("speaker", filters.outlet) + self._names("question_outlet", filters.outlet)
+            marks = ",".join("?" * len(outlets))
+            clauses.append(f"((role = 'reporter' AND speaker IN ({marks})) OR question_outlet IN ({marks}))")
+            values += outlets + outlets
+        if filters.briefing:
+            clauses.append("briefing_id = ?")
+            values.append(filters.briefing)
+        if filters.since:
+            clauses.append("held_on >= ?")
+            values.append(filters.since.isoformat())
+        if filters.until:
+            clauses.append("held_on <= ?")
+            values.append(filters.until.isoformat())
+        return " AND ".join(clauses) or "1", values
+
+    def _names(self, column: str, query: str) -> list[str]:
+        names = [r[0] for r in self._db.execute(f"SELECT DISTINCT {column} FROM passages WHERE {column} IS NOT NULL")]
+        return [n for n in names if name_matches(query, n)]
+
+    # --- what evaluation and builds read ---------------------------------------------------
+
+    def texts(self) -> dict[str, str]:
+        """Briefing id -> the transcript text that offsets refer to."""
+        return dict(self._db.execute("SELECT id, text FROM briefings"))
+
+    def embedded_keys(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT embedded_key FROM passages ORDER BY row")]
+
+    def transcripts(self) -> list[ParsedTranscript]:
+        texts = self.texts()
+        parsed = []
+        for briefing_id, data in self._db.execute(
+            "SELECT t.id, t.parsed FROM transcripts t JOIN briefings b ON b.id = t.id ORDER BY b.position"
+        ):
+            parsed.append(ParsedTranscript.model_validate(json.loads(data) | {"text": texts[briefing_id]}))
+        return parsed
+
+    def briefing_order(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT id FROM briefings ORDER BY position")]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _passage(r: tuple) -> Passage:
+    return Passage(
+        id=r[0], briefing_id=r[1], briefing_title=r[2], held_on=r[3], turn_index=r[4], part=r[5], speaker=r[6],
+        role=r[7], text=r[8], char_start=r[9], char_end=r[10], answers_turn=r[11], question_outlet=r[12],
+        question_text=r[13],
+    )  # fmt: skip
