@@ -57,7 +57,10 @@ class Bm25Scorer:
         self.num_docs = int(params["num_docs"])
         self.vocab: dict[str, int] = json.loads((directory / VOCAB).read_text())
         self.stopwords = frozenset(json.loads((directory / STOPWORDS).read_text()))
-        self.data, self.indices, self.indptr = (np.load(directory / name, allow_pickle=False) for name in MATRIX)
+        # Memory-mapped: a query reads the columns of its own words, never the whole matrix.
+        self.data, self.indices, self.indptr = (
+            np.load(directory / name, mmap_mode="r", allow_pickle=False) for name in MATRIX
+        )
         self.stemmer = english_stemmer()
 
     def tokens(self, text: str) -> list[str]:
