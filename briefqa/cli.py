@@ -102,8 +102,33 @@ def _report_skipped(skipped: list[Any]) -> None:
 
 def _progress() -> tuple[Any, Any]:
     """A progress bar on stderr for a build's stages; returns (callback, context manager)."""
+    import contextlib
+    import time
+
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    if not Console(stderr=True).is_terminal:
+        # Piped or in CI: a live bar draws nothing there, so a line a minute (and at each stage's
+        # end) shows that an hour-long build is moving, how fast, and how long it has left.
+        started: dict[str, float] = {}
+        last = [time.monotonic()]
+
+        def log(stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            first = started.setdefault(stage, now)
+            if now - last[0] < 60 and done < total:
+                return
+            last[0] = now
+            rate = done / (now - first) if now - first >= 1 else None
+            speed = (
+                f" ({rate:.0f}/s" + (f", {(total - done) / rate / 60:.0f} min left)" if done < total else ")")
+                if rate
+                else ""
+            )
+            typer.echo(f"{stage}: {done}/{total}{speed}", err=True)
+
+        return log, contextlib.nullcontext()
 
     bar = Progress(
         TextColumn("{task.description}"),

@@ -60,7 +60,7 @@ def parse_files(
     seen_content: dict[str, str] = {}
     seen_ids: dict[str, str] = {}
     for done, path in enumerate(files, start=1):
-        if progress:
+        if progress and done > 1:
             progress(done - 1, len(files))
         try:
             text = read_transcript_text(path)
@@ -81,6 +81,8 @@ def parse_files(
         seen_content[digest] = str(path)
         seen_ids[transcript.id] = str(path)
         parsed.append(transcript)
+    if progress and files:
+        progress(len(files), len(files))
     return parsed, skipped
 
 
