@@ -59,10 +59,10 @@ def _median_seconds(args: list[str], runs: int = 5) -> tuple[float, int]:
     return statistics.median(times), peak
 
 
-def _queries(index, minimum: int = 200) -> list[str]:
+def _queries(index, questions_file: Path | None = None, minimum: int = 200) -> list[str]:
     """The evaluation's questions (real questions, 8-30 words), cycled to ``minimum``; without
     them, sentences of the passages."""
-    questions_file = PROJECT_ROOT / "eval" / "questions.jsonl"
+    questions_file = questions_file or PROJECT_ROOT / "eval" / "questions.jsonl"
     queries = []
     if questions_file.exists():
         queries = [json.loads(line)["question"] for line in questions_file.read_text().splitlines() if line.strip()]
@@ -85,13 +85,42 @@ def row(name: str, value: str, note: str = "") -> None:
     print(f"| {name} | {value} | {note} |")
 
 
-def warm_search(path: Path) -> None:
+def measure_index(path: Path, questions: Path | None, filters: str) -> None:
+    """The product's own costs on a built index: what a user of an archive waits for."""
+    import shlex
+
+    question = "What did the press secretary say about student loan forgiveness?"
+    print(f"Index {path}\n\n| measure | figure | note |\n|---|---|---|")
+    for label, extra in (("plain", []), (f"filtered ({filters})", shlex.split(filters))):
+        seconds, peak = _median_seconds(["ask", question, "--index", str(path), *extra])
+        row(
+            f"`briefqa ask`, new process, {label}",
+            f"{seconds * 1000:.0f} ms",
+            f"median of 5, k=5; peak {peak / 1024:.0f} MB",
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "briefqa.cli", "ask", question, "--index", str(path), "--json", *extra],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        row(
+            f"results of that ask, {label}",
+            f"{len(json.loads(done.stdout)['results'])} of 5",
+            "filters apply before ranking",
+        )
+    command = [sys.executable, "-m", "briefqa.bench", "--warm-search", str(path)]
+    if questions:
+        command += ["--questions", str(questions)]
+    sys.stdout.write(subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout)
+    row("index size on disk", f"{_dir_size(path) / 1e6:.0f} MB", "")
+
+
+def warm_search(path: Path, questions: Path | None = None) -> None:
     """Index.search p50/p95 per mode, k=10, the index loaded once."""
     from briefqa.index import load_index
     from briefqa.options import SearchOptions
 
     index = load_index(path)
-    queries = _queries(index)
+    queries = _queries(index, questions)
     index.search("warm up", k=10)
     for mode in get_args(Mode):
         options = SearchOptions(mode=mode)
@@ -119,10 +148,22 @@ def main() -> None:
         default=corpus,
         help="transcripts for the build rate (default corpus/; more passages spread the export's cost)",
     )
+    parser.add_argument(
+        "--index", type=Path, help="measure this built index instead (an archive): cold ask, filtered ask, warm search"
+    )
+    parser.add_argument("--questions", type=Path, help="queries for warm search (default eval/questions.jsonl)")
+    parser.add_argument(
+        "--filters",
+        default="--speaker jean-pierre --since 2022-06-01",
+        help="ask options for the filtered ask (--index)",
+    )
     parser.add_argument("--warm-search", type=Path, help=argparse.SUPPRESS)  # the benchmark's own subprocess
     args = parser.parse_args()
     if args.warm_search:
-        warm_search(args.warm_search)
+        warm_search(args.warm_search, args.questions)
+        return
+    if args.index:
+        measure_index(args.index, args.questions, args.filters)
         return
 
     from briefqa.build import build_index
