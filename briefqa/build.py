@@ -7,7 +7,6 @@ changes nothing. Nothing here is needed to query an index.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import sqlite3
@@ -24,6 +23,7 @@ from briefqa.chunk import chunk_briefings
 from briefqa.content import embedded_key
 from briefqa.corpus import parse_files, source_files, transcript_files
 from briefqa.embed import Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
+from briefqa.hashing import file_sha256, text_sha256
 from briefqa.models import ParsedTranscript, SkippedFile
 from briefqa.options import BuildOptions
 from briefqa.settings import default_corpus_dir, default_index_dir
@@ -40,7 +40,6 @@ from briefqa.store import (
     read_manifest,
     read_vectors,
     record_sources,
-    text_sha256,
     write_index,
     write_lock,
 )
@@ -84,14 +83,6 @@ class _OldIndex:
     transcripts: list[ParsedTranscript] | None = None  # None: none there, or unreadable
     vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embedded-text key -> vector
     intact: bool = False  # every part loads: a build that changes nothing may leave it as it is
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _source(path: Path) -> SourceFile:

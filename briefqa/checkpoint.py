@@ -9,12 +9,13 @@ the new index is in place.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
+from briefqa.hashing import text_sha256
 
 BATCH = 512  # passages embedded between two commits: ~15 s of work on 2 cores
 
@@ -29,7 +30,7 @@ class VectorCheckpoint:
 
     def __init__(self, out: Path, model: str, dimension: int):
         self.path = checkpoint_path(out)
-        self.model = hashlib.sha256(model.encode()).hexdigest()[:16]
+        self.model = text_sha256(model)[:16]
         self.dimension = dimension
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path)

@@ -18,7 +18,6 @@ Dates are ISO strings ('2023-03-20'). The file is written once by a build and op
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sqlite3
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from briefqa.hashing import text_sha256
 from briefqa.models import Briefing, ParsedTranscript, Passage
 from briefqa.options import Filters
 
@@ -74,7 +74,7 @@ def name_matches(query: str, name: str) -> bool:
 
 def embedded_key(p: Passage) -> str:
     """What identifies a passage's vector: the hash of the text that was embedded."""
-    return hashlib.sha256(p.embedded_text.encode()).hexdigest()
+    return text_sha256(p.embedded_text)
 
 
 def write_content(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from briefqa.formats import TranscriptError
+from briefqa.hashing import text_sha256
 from briefqa.models import Corpus, ParsedTranscript, SkippedFile
 from briefqa.parse import SIDECAR_SUFFIX, parse_transcript, read_transcript_text, sidecar_path
 from briefqa.settings import default_corpus_dir
@@ -64,7 +64,7 @@ def parse_files(
             progress(done - 1, len(files))
         try:
             text = read_transcript_text(path)
-            digest = hashlib.sha256(text.encode()).hexdigest()
+            digest = text_sha256(text)
             if digest in seen_content:
                 raise TranscriptError(path, f"repeats {seen_content[digest]} word for word; remove one of them")
             transcript = parse_transcript(path, text)

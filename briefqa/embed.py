@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from briefqa.choices import DEFAULT_MODEL
+from briefqa.hashing import file_sha256
 
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 HASH_MODEL = "hash"
@@ -66,13 +67,7 @@ def model_dir(name: str) -> Path | None:
 
 def weights_sha256(directory: Path) -> str | None:
     weights = directory / "model.safetensors"
-    if not weights.exists():
-        return None
-    digest = hashlib.sha256()
-    with weights.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(weights) if weights.exists() else None
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -36,6 +35,7 @@ from pydantic import BaseModel, Field, ValidationError
 from briefqa import __version__
 from briefqa.bm25 import Bm25Scorer, build_bm25
 from briefqa.content import CONTENT, ContentStore, write_content
+from briefqa.hashing import text_sha256
 from briefqa.models import Briefing, ParsedTranscript, Passage
 from briefqa.options import BuildOptions, ChunkSettings, FaissKind
 from briefqa.vectors import VectorIndex
@@ -107,11 +107,7 @@ class Manifest(BaseModel):
             "faiss_index": self.faiss_index,
             "corpus": dict(sorted(self.corpus.items())),
         }
-        return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()
-
-
-def text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return text_sha256(json.dumps(shaping, sort_keys=True))
 
 
 def write_index(
