@@ -189,7 +189,7 @@ class ContentStore:
 
     def _where(self, filters: Filters) -> tuple[str, list]:
         """The SQL condition (and its values) for a set of filters: the one place filters apply.
-        Names match from word starts (briefqa.search.name_matches) against the few distinct
+        Names match from word starts (name_matches, above) against the few distinct
         names, then by an indexed equality."""
         clauses: list[str] = []
         values: list = []
