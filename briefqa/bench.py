@@ -7,8 +7,12 @@ Measures, on this machine, in one run:
   build         index build passages/s beside the bare model's encode of the same passages
                 (--build-corpus DIR: a larger set than corpus/ for this one measure)
   size, memory  index size on disk; peak RSS of the benchmark and of a cold ask
-  --scale       synthetic growth to 100k passages: FAISS flat vs HNSW build time, size,
-                query latency and HNSW recall@10 against flat
+  --index DIR   a built index (an archive) instead: cold ask plain and filtered, warm search, size
+  --growth DIR  the product at growing sizes (--sizes) on briefings spread over a built archive:
+                cold ask, filtered ask, warm search, memory and index size; the archive's vectors
+                are reused, so nothing is re-embedded
+  --scale       synthetic growth to 100k passages, FAISS alone: flat vs HNSW build time, size,
+                query latency and HNSW recall@10 against flat (how HNSW's settings were chosen)
 """
 
 from __future__ import annotations
@@ -42,14 +46,15 @@ _CLI_WITH_PEAK = (
 )
 
 
-def _median_seconds(args: list[str], runs: int = 5) -> tuple[float, int]:
-    """Median wall time of the CLI as a new process, and its peak memory in KiB."""
+def _median_seconds(args: list[str], runs: int = 5, check: bool = True) -> tuple[float, int]:
+    """Median wall time of the CLI as a new process, and its peak memory in KiB. ``check``: fail
+    when the command does (a filtered ask that matches nothing exits 1)."""
     times, peak = [], 0
     for _ in range(runs):
         start = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-c", _CLI_WITH_PEAK, *args],
-            check=True,
+            check=check,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -57,6 +62,12 @@ def _median_seconds(args: list[str], runs: int = 5) -> tuple[float, int]:
         times.append(time.perf_counter() - start)
         peak = max(peak, int(done.stderr.strip().rsplit(maxsplit=1)[-1]))
     return statistics.median(times), peak
+
+
+def _results(args: list[str]) -> int:
+    """How many results `briefqa ask ... --json` gives (it exits 1 when nothing matches the filters)."""
+    done = subprocess.run([sys.executable, "-m", "briefqa.cli", *args], capture_output=True, text=True)
+    return len(json.loads(done.stdout)["results"]) if done.returncode == 0 else 0
 
 
 def _queries(index, questions_file: Path | None = None, minimum: int = 200) -> list[str]:
@@ -98,30 +109,24 @@ def measure_index(path: Path, questions: Path | None, filters: str) -> None:
             f"{seconds * 1000:.0f} ms",
             f"median of 5, k=5; peak {peak / 1024:.0f} MB",
         )
-        done = subprocess.run(
-            [sys.executable, "-m", "briefqa.cli", "ask", question, "--index", str(path), "--json", *extra],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
         row(
             f"results of that ask, {label}",
-            f"{len(json.loads(done.stdout)['results'])} of 5",
+            f"{_results(['ask', question, '--index', str(path), '--json', *extra])} of 5",
             "filters apply before ranking",
         )
-    command = [sys.executable, "-m", "briefqa.bench", "--warm-search", str(path)]
-    if questions:
-        command += ["--questions", str(questions)]
-    sys.stdout.write(subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout)
+    warm_rows(warm_search(path, questions))
     row("index size on disk", f"{_dir_size(path) / 1e6:.0f} MB", "")
 
 
-def warm_search(path: Path, questions: Path | None = None) -> None:
-    """Index.search p50/p95 per mode, k=10, the index loaded once."""
+def _warm_latencies(path: Path, questions: Path | None = None) -> dict[str, tuple[float, float, int]]:
+    """Index.search p50 and p95 in ms per mode, k=10, the index loaded once; and the query count."""
     from briefqa.index import load_index
     from briefqa.options import SearchOptions
 
     index = load_index(path)
     queries = _queries(index, questions)
     index.search("warm up", k=10)
+    figures = {}
     for mode in get_args(Mode):
         options = SearchOptions(mode=mode)
         latencies = []
@@ -129,18 +134,95 @@ def warm_search(path: Path, questions: Path | None = None) -> None:
             start = time.perf_counter()
             index.search(q, k=10, options=options)
             latencies.append((time.perf_counter() - start) * 1000)
-        p50, p95 = _percentiles(latencies)
+        figures[mode] = (*_percentiles(latencies), len(queries))
+    return figures
+
+
+def warm_search(path: Path, questions: Path | None = None) -> dict[str, tuple[float, float, int]]:
+    """Warm latencies measured in a new process that never imports torch, as a user's would: in
+    this one, torch's idle worker threads would compete with ONNX Runtime's."""
+    command = [sys.executable, "-m", "briefqa.bench", "--warm-search", str(path)]
+    if questions:
+        command += ["--questions", str(questions)]
+    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    return {mode: tuple(figures) for mode, figures in json.loads(done.stdout).items()}
+
+
+def warm_rows(figures: dict[str, tuple[float, float, int]]) -> None:
+    for mode, (p50, p95, count) in figures.items():
         row(
             f"warm search {mode}, k=10",
             f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
-            f"{len(queries)} queries (eval questions); target p50 dense <= 10 ms, hybrid <= 15 ms",
+            f"{count} queries (eval questions); target p50 dense <= 10 ms, hybrid <= 15 ms",
         )
+
+
+def growth(source: Path, sizes: list[int], questions: Path | None, filters: str) -> None:
+    """The product at growing sizes: briefings spread evenly over the archive indexed at ``source``
+    (so date and speaker filters match at every size), each set indexed into a copy of it, so
+    every vector is reused and nothing is re-embedded. A size at or above the archive's is the
+    archive itself."""
+    import shlex
+    import sqlite3
+
+    from briefqa.build import build_index
+    from briefqa.index import load_index
+
+    archive = load_index(source)
+    with sqlite3.connect(f"file:{source / 'content.sqlite'}?mode=ro", uri=True) as db:
+        counts = db.execute(
+            "SELECT b.source, COUNT(*) FROM briefings b JOIN passages p ON p.briefing_id = b.id "
+            "GROUP BY b.id ORDER BY b.position"
+        ).fetchall()
+    total = sum(n for _, n in counts)
+    question = "What did the press secretary say about student loan forgiveness?"
+    work = Path(tempfile.mkdtemp(prefix="briefqa-growth-"))
+    print(
+        f"Growth over {source} ({len(counts)} briefings, {total} passages); cold asks are medians "
+        f"of 5 new processes, k=5; filtered: {filters}; warm search: k=10, 200 queries, p50.\n"
+    )
+    columns = "passages briefings cold-ask peak-RSS filtered-ask results warm-hybrid warm-dense warm-bm25 size"
+    print("| " + " | ".join(c.replace("-", " ") for c in columns.split()) + " |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    embedder = None
+    for size in sizes:
+        if size >= total:
+            path = source
+        else:
+            share, picked, carry = size / total, [], 0.0
+            for file, _ in counts:  # every (1/share)-th briefing, Bresenham style
+                carry += share
+                if carry >= 1:
+                    picked.append(file)
+                    carry -= 1
+            path = work / f"n{size}"
+            shutil.copytree(source, path)
+            if embedder is None:
+                from briefqa.embed import load_embedder
+
+                embedder = load_embedder(archive.manifest.model.name)
+            build_index(picked, path, archive.manifest.build_options(), embedder=embedder)
+        index = load_index(path)
+        plain_s, plain_peak = _median_seconds(["ask", question, "--index", str(path)])
+        extra = shlex.split(filters)
+        filtered_s, filtered_peak = _median_seconds(["ask", question, "--index", str(path), *extra], check=False)
+        found = _results(["ask", question, "--index", str(path), "--json", *extra])
+        warm = warm_search(path, questions)
+        print(
+            f"| {index.manifest.passages} | {len(index.manifest.corpus)} | {plain_s * 1000:.0f} ms "
+            f"| {max(plain_peak, filtered_peak) / 1024:.0f} MB | {filtered_s * 1000:.0f} ms | {found} of 5 "
+            f"| {warm['hybrid'][0]:.1f} ms | {warm['dense'][0]:.1f} ms | {warm['bm25'][0]:.1f} ms "
+            f"| {_dir_size(path) / 1e6:.0f} MB |"
+        )
+        if path != source:
+            shutil.rmtree(path)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", action="store_true", help="also run the synthetic growth to 100k passages")
-    parser.add_argument("--sizes", default="1000,10000,100000", help="passage counts for --scale")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="passage counts for --scale and --growth")
     corpus = PROJECT_ROOT / "corpus"
     parser.add_argument(
         "--build-corpus",
@@ -157,13 +239,23 @@ def main() -> None:
         default="--speaker jean-pierre --since 2022-06-01",
         help="ask options for the filtered ask (--index)",
     )
+    parser.add_argument(
+        "--growth",
+        type=Path,
+        metavar="ARCHIVE",
+        help="the product at --sizes passages, on this built index's briefings",
+    )
     parser.add_argument("--warm-search", type=Path, help=argparse.SUPPRESS)  # the benchmark's own subprocess
     args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
     if args.warm_search:
-        warm_search(args.warm_search, args.questions)
+        print(json.dumps(_warm_latencies(args.warm_search, args.questions)))
         return
     if args.index:
         measure_index(args.index, args.questions, args.filters)
+        return
+    if args.growth:
+        growth(args.growth, sizes, args.questions, args.filters)
         return
 
     from briefqa.build import build_index
@@ -220,15 +312,7 @@ def main() -> None:
     row("`briefqa ask`, new process", f"{ask_s * 1000:.0f} ms", "median of 5, hybrid, k=5; target <= 1500 ms")
     row("peak memory of a cold ask", f"{ask_peak / 1024:.0f} MB", "VmHWM of the process")
 
-    # warm library search, in a new process that never imports torch, as a user's would: here
-    # torch's idle worker threads would compete with ONNX Runtime's
-    done = subprocess.run(
-        [sys.executable, "-m", "briefqa.bench", "--warm-search", str(work / "index")],
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    sys.stdout.write(done.stdout)
+    warm_rows(warm_search(work / "index"))
     row(
         "peak memory of this benchmark",
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
@@ -236,7 +320,7 @@ def main() -> None:
     )
 
     if args.scale:
-        scale(load_index(work / "index"), [int(s) for s in args.sizes.split(",")])
+        scale(load_index(work / "index"), sizes)
     shutil.rmtree(work, ignore_errors=True)
 
 

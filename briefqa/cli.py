@@ -478,16 +478,16 @@ def eval_command(
         typer.Option(
             "--fail-under",
             metavar="METRIC=VALUE",
-            help="A floor such as R@5=0.8, for every mode evaluated; repeatable.",
+            help="A floor such as Success@5=0.9, for every mode evaluated; repeatable.",
         ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Score retrieval on a question set: R@1, R@5, R@10, MRR@10, nDCG@10, speaker@1 per mode.
+    """Score retrieval on a question set: Success@1/5/10, R@5, MRR@10, nDCG@10, speaker@1 per mode.
 
     Lists the questions missed in the top 5 and exits 1 when a --fail-under floor is not met.
 
-    Example: briefqa eval --mode hybrid --fail-under R@5=0.8 --fail-under MRR@10=0.6
+    Example: briefqa eval --mode hybrid --fail-under Success@5=0.9 --fail-under MRR@10=0.6
     """
     from briefqa.evaluate import (
         DEFAULT_QUESTIONS,
@@ -539,9 +539,12 @@ def _render_eval(report: Any, metrics: tuple[str, ...]) -> None:
     from rich.table import Table
 
     console = Console()
-    table = Table("mode", *metrics, title=f"{report.question_count} questions, {report.questions_file}")
-    for m in report.modes:
-        table.add_row(m.label, *(f"{m.aggregate[name]:.3f}" for name in metrics))
+    # A metric per row, a mode per column: fits 80 columns with every metric and mode.
+    table = Table(
+        "metric", *(m.label for m in report.modes), title=f"{report.question_count} questions, {report.questions_file}"
+    )
+    for name in metrics:
+        table.add_row(name, *(f"{m.aggregate[name]:.3f}" for m in report.modes))
     console.print(table)
     for m in report.modes:
         missed = m.missed(5)

@@ -19,8 +19,16 @@ from briefqa.options import SearchOptions
 
 EVAL_DEPTH = 10
 DEFAULT_QUESTIONS = Path("eval/questions.jsonl")
-# Our names for the metrics, and ir-measures' names for them.
-IR_MEASURES = {"R@1": "R@1", "R@5": "R@5", "R@10": "R@10", "MRR@10": "RR@10", "nDCG@10": "nDCG@10"}
+# Our names for the metrics, and ir-measures' names for them. Success@k (a relevant passage in the
+# top k) is what a reader sees; R@k counts passages, so an answer split over two reads as 0.5.
+IR_MEASURES = {
+    "Success@1": "Success@1",
+    "Success@5": "Success@5",
+    "Success@10": "Success@10",
+    "R@5": "R@5",
+    "MRR@10": "RR@10",
+    "nDCG@10": "nDCG@10",
+}
 SPEAKER_AT_1 = "speaker@1"
 METRICS = (*IR_MEASURES, SPEAKER_AT_1)
 

@@ -39,7 +39,8 @@ class VectorIndex:
         if kind == "flat":
             index = faiss.IndexScalarQuantizer(dimension, half, faiss.METRIC_INNER_PRODUCT)
         else:
-            index = faiss.IndexHNSWSQ(dimension, half, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            # the type stubs take the quantizer's enum for a class
+            index = faiss.IndexHNSWSQ(dimension, half, HNSW_M, faiss.METRIC_INNER_PRODUCT)  # type: ignore[arg-type]
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             index.hnsw.efSearch = HNSW_EF_SEARCH
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))

@@ -20,19 +20,25 @@ def test_metrics_on_a_tiny_run_match_hand_computed_trec_eval_values():
     run = {"q1": ["x", "b", "a"], "q2": ["y", "z"], "q3": ["d", "e"]}
     aggregate, per_q = score_run(qrels, run)
     # q1: first relevant at rank 2 -> RR 1/2; both relevant in top 5 -> R@5 1; none at 1.
-    assert per_q["q1"]["R@1"] == 0 and per_q["q1"]["R@5"] == 1 and per_q["q1"]["MRR@10"] == 0.5
+    assert per_q["q1"]["Success@1"] == 0 and per_q["q1"]["R@5"] == 1 and per_q["q1"]["MRR@10"] == 0.5
+    assert per_q["q1"]["Success@5"] == 1
     # nDCG@10 for q1: (1/log2(3) + 1/log2(4)) / (1 + 1/log2(3))
     assert per_q["q1"]["nDCG@10"] == pytest.approx((1 / 1.5849625 + 0.5) / (1 + 1 / 1.5849625), rel=1e-6)
-    assert per_q["q2"] == {"R@1": 0, "R@5": 0, "R@10": 0, "MRR@10": 0, "nDCG@10": 0}
-    assert per_q["q3"]["R@1"] == 1 and per_q["q3"]["nDCG@10"] == 1
+    assert per_q["q2"] == {"Success@1": 0, "Success@5": 0, "Success@10": 0, "R@5": 0, "MRR@10": 0, "nDCG@10": 0}
+    assert per_q["q3"]["Success@1"] == 1 and per_q["q3"]["nDCG@10"] == 1
     assert aggregate["MRR@10"] == pytest.approx((0.5 + 0 + 1) / 3)
     assert aggregate["R@5"] == pytest.approx(2 / 3)
+
+
+def test_success_counts_a_split_answer_whole_where_recall_counts_half():
+    aggregate, _ = score_run({"q": {"a", "b"}}, {"q": ["a", "x", "y", "z", "w", "b"]})
+    assert aggregate["Success@5"] == 1 and aggregate["R@5"] == 0.5 and aggregate["Success@1"] == 1
 
 
 def test_score_run_keeps_our_order_when_ids_would_sort_otherwise():
     # trec_eval breaks score ties by doc id; our scores must encode rank so "z" stays first.
     aggregate, _ = score_run({"q": {"z"}}, {"q": ["z", "a"]})
-    assert aggregate["R@1"] == 1
+    assert aggregate["Success@1"] == 1
 
 
 def passage(pid, start, end, briefing="b"):
@@ -127,15 +133,15 @@ def test_eval_command_table_json_and_floors(hash_index, tmp_path):
     assert [m["options"]["mode"] for m in data["modes"]] == ["bm25", "hybrid"]
     assert [m["label"] for m in data["modes"]] == ["bm25", "hybrid (weighted)"]
     bm25 = data["modes"][0]
-    assert set(bm25["aggregate"]) == {"R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "speaker@1"}
-    assert bm25["aggregate"]["R@10"] == 1.0  # both are findable by their words
+    assert set(bm25["aggregate"]) == {"Success@1", "Success@5", "Success@10", "R@5", "MRR@10", "nDCG@10", "speaker@1"}
+    assert bm25["aggregate"]["Success@10"] == 1.0  # both are findable by their words
 
-    ok = runner.invoke(app, base + ["--mode", "bm25", "--fail-under", "R@10=0.5"])
+    ok = runner.invoke(app, base + ["--mode", "bm25", "--fail-under", "Success@10=0.5"])
     assert ok.exit_code == 0, ok.output
     assert "R@5" in ok.stdout and "missed in the top 5" in ok.stdout
-    failed = runner.invoke(app, base + ["--mode", "bm25", "--fail-under", "R@10=1.01"])
+    failed = runner.invoke(app, base + ["--mode", "bm25", "--fail-under", "Success@10=1.01"])
     assert failed.exit_code == 1
-    assert "FAIL bm25: R@10 = 1.000 is under the floor 1.010" in failed.output
+    assert "FAIL bm25: Success@10 = 1.000 is under the floor 1.010" in failed.output
 
 
 def test_eval_command_missing_quote_stops(hash_index, tmp_path):
