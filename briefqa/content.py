@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -177,6 +178,18 @@ class ContentStore:
         mask = np.zeros(self.count, dtype=bool)
         mask[rows] = True
         return mask
+
+    def dates_and_roles(self, rows: list[int]) -> dict[int, tuple[date | None, str]]:
+        """Row -> (day held, role) for these rows: what hybrid's preferences weigh."""
+        found = {}
+        for start in range(0, len(rows), 500):  # SQLite's limit on bound values is 999 in old builds
+            chunk = rows[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row, held_on, role in self._db.execute(
+                f"SELECT row, held_on, role FROM passages WHERE row IN ({marks})", chunk
+            ):
+                found[row] = (date.fromisoformat(held_on) if held_on else None, role)
+        return found
 
     def filters_matching_nothing(self, filters: Filters) -> list[str]:
         """The filters that on their own match no passage, as 'name=value'."""

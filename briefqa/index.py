@@ -21,7 +21,8 @@ from briefqa.content import ContentStore
 from briefqa.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
 from briefqa.models import Passage
 from briefqa.options import SearchOptions
-from briefqa.search import bm25_ranking, fuse
+from briefqa.query import asks_what_was_asked, date_window
+from briefqa.search import FUSIONS, adjust, best, bm25_ranking, near
 from briefqa.settings import default_index_dir
 from briefqa.store import (
     ONNX_DIR,
@@ -119,20 +120,30 @@ class Index:
         """(passage row, score) pairs, best first: the ranking without citations."""
         options = options or SearchOptions()
         allowed = self.content.allowed_rows(options.filters)
-        depth = max(k, options.depth) if options.mode == "hybrid" else k
-        dense: Ranking = []
-        bm25: Ranking = []
-        if options.mode in ("dense", "hybrid"):
-            if query_vector is None:
-                query_vector = self.embedder.encode([query])[0]
-            dense = self.vectors.search(query_vector, depth, allowed)
-        if options.mode in ("bm25", "hybrid"):
-            bm25 = bm25_ranking(self.bm25.scores(query), depth, allowed)
-        if options.mode == "dense":
-            return dense
         if options.mode == "bm25":
-            return bm25
-        return fuse(dense, bm25, k, options)
+            return bm25_ranking(self.bm25.scores(query), k, allowed)
+        if query_vector is None:
+            query_vector = self.embedder.encode([query])[0]
+        if options.mode == "dense":
+            return self.vectors.search(query_vector, k, allowed)
+        bm25_scores = self.bm25.scores(query)
+        depth = max(k, options.depth)
+        dense = self.vectors.search(query_vector, depth, allowed)
+        bm25 = bm25_ranking(bm25_scores, depth, allowed)
+        window = date_window(query) if options.date_weight else None
+        if window is not None:  # passages held near the question's dates join the candidates
+            first, last = near(window)
+            since, until = options.filters.since, options.filters.until
+            first, last = max(first, since) if since else first, min(last, until) if until else last
+            nearby = None
+            if first <= last:
+                nearby = self.content.allowed_rows(options.filters.model_copy(update={"since": first, "until": last}))
+            if nearby is not None and nearby.any():
+                dense = _joined(dense, self.vectors.search(query_vector, depth, nearby))
+                bm25 = _joined(bm25, bm25_ranking(bm25_scores, depth, nearby))
+        fused = FUSIONS[options.fusion](dense, bm25, options)
+        facts = self.content.dates_and_roles(list(fused))
+        return best(adjust(fused, facts, window, asks_what_was_asked(query), options), k)
 
     def search(self, query: str, k: int = 5, options: SearchOptions | None = None) -> SearchResults:
         """The k passages that best answer ``query``, each cited. Filters apply before ranking."""
@@ -153,6 +164,12 @@ class Index:
             evidence = MatchEvidence(similarity=float(similarity), coverage=coverage(_own_words(passage)))
             results.append(cite(passage, rank, score, pick_highlight(passage.text, scorer), evidence))
         return results
+
+
+def _joined(ranking: Ranking, more: Ranking) -> Ranking:
+    """A ranking with another's rows added (each row once), for fusion's candidates."""
+    seen = {row for row, _ in ranking}
+    return ranking + [(row, score) for row, score in more if row not in seen]
 
 
 def _own_words(p: Passage) -> str:

@@ -7,6 +7,7 @@ Each fusion is one pure function, picked by its name. (Filters are answered by t
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -14,6 +15,10 @@ from briefqa.options import Fusion, SearchOptions
 from briefqa.vectors import Ranking
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
+# A date preference halves about every three weeks away from the question's window; passages
+# within NEAR_DAYS of it (more than half the preference) join the candidates.
+DATE_DECAY_DAYS = 30
+NEAR_DAYS = 21
 
 
 def bm25_ranking(scores: np.ndarray, k: int, allowed: np.ndarray | None) -> Ranking:
@@ -60,5 +65,42 @@ FUSIONS: dict[Fusion, Callable[[Ranking, Ranking, SearchOptions], dict[int, floa
 
 def fuse(dense: Ranking, bm25: Ranking, k: int, options: SearchOptions) -> Ranking:
     """Combine two rankings with the fusion ``options.fusion`` names; the k best, ties by row."""
-    fused = FUSIONS[options.fusion](dense, bm25, options)
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+    return best(FUSIONS[options.fusion](dense, bm25, options), k)
+
+
+def near(window: tuple[date, date]) -> tuple[date, date]:
+    """The days whose passages join a dated question's candidates."""
+    return window[0] - timedelta(days=NEAR_DAYS), window[1] + timedelta(days=NEAR_DAYS)
+
+
+def date_closeness(held_on: date | None, window: tuple[date, date]) -> float:
+    """1 inside the window, decaying with the days outside it; 0 for an undated briefing."""
+    if held_on is None:
+        return 0.0
+    days = max((window[0] - held_on).days, (held_on - window[1]).days, 0)
+    return float(np.exp(-days / DATE_DECAY_DAYS))
+
+
+def adjust(
+    fused: dict[int, float],
+    facts: dict[int, tuple[date | None, str]],
+    window: tuple[date, date] | None,
+    asks_what_was_asked: bool,
+    options: SearchOptions,
+) -> dict[int, float]:
+    """Hybrid's soft preferences on fused scores: the question's dates (``window``), and answers
+    over reporters' restatements. ``facts``: row -> (day held, role)."""
+    adjusted = {}
+    for row, score in fused.items():
+        held_on, role = facts[row]
+        if window is not None:
+            score += options.date_weight * date_closeness(held_on, window)
+        if role == "reporter" and not asks_what_was_asked:
+            score -= options.reporter_penalty
+        adjusted[row] = score
+    return adjusted
+
+
+def best(scores: dict[int, float], k: int) -> Ranking:
+    """The k best rows, ties by row."""
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]

@@ -1,0 +1,68 @@
+"""What a question says besides its words: the time it is about, and whether it asks what was asked.
+
+Hybrid search turns both into soft preferences (``briefqa.search.adjust``), never into filters
+the user did not ask for: "in spring 2022" favours briefings held then, but a far better answer
+from another time still comes first.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october"]
+_MONTHS += ["november", "december"]
+MONTHS = {name: number for number, name in enumerate(_MONTHS, start=1)}
+MONTHS |= {name[:3]: number for name, number in MONTHS.items() if name != "may"} | {"sept": 9}
+SEASONS = {"spring": (3, 5), "summer": (6, 8), "fall": (9, 11), "autumn": (9, 11), "winter": (12, 2)}
+# Parts of a year, as months: "early 2022" is January to April.
+PARTS = {"early": (1, 4), "beginning": (1, 3), "start": (1, 3), "mid": (5, 8), "middle": (5, 8), "late": (9, 12)}
+PARTS |= {"end": (10, 12)}
+
+_YEAR = r"((?:19|20)\d\d)"
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+_MONTH_YEAR = re.compile(rf"\b(early|mid|late)?[- ]?({_MONTH_NAMES})\.?,? (?:of )?{_YEAR}\b")
+_SEASON_YEAR = re.compile(rf"\b({'|'.join(SEASONS)})(?: of)? {_YEAR}\b")
+_PART_YEAR = re.compile(rf"\b(early|beginning of|start of|mid|middle of|late|end of)[- ](?:in )?{_YEAR}\b")
+# A bare year only after "in"/"during": "the customs tax take for 2022" is a figure's year, usually
+# reported in the next year's briefings, not a time to search.
+_IN_YEAR = re.compile(rf"\b(?:in|during|throughout) {_YEAR}\b")
+_ASKS = re.compile(r"\b(ask|asks|asked|asking|question|questions|reporter|reporters|outlet|journalist)\b")
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
+def date_window(question: str) -> tuple[date, date] | None:
+    """The days a question is anchored to ("in October 2022", "late 2021", "spring 2023", "in
+    2022"), first and last inclusive; None when it names no time. The most specific phrase wins."""
+    text = question.casefold()
+    if found := _MONTH_YEAR.search(text):
+        part, month, year = found.group(1), MONTHS[found.group(2)], int(found.group(3))
+        first, last = date(year, month, 1), _month_end(year, month)
+        if part == "early":
+            last = date(year, month, 10)
+        elif part == "mid":
+            first, last = date(year, month, 10), date(year, month, 20)
+        elif part == "late":
+            first = date(year, month, 20)
+        return first, last
+    if found := _SEASON_YEAR.search(text):
+        (start, end), year = SEASONS[found.group(1)], int(found.group(2))
+        if start > end:  # winter 2022: December 2021 to February 2022
+            return date(year - 1, start, 1), _month_end(year, end)
+        return date(year, start, 1), _month_end(year, end)
+    if found := _PART_YEAR.search(text):
+        (start, end), year = PARTS[found.group(1).split()[0]], int(found.group(2))
+        return date(year, start, 1), _month_end(year, end)
+    if found := _IN_YEAR.search(text):
+        year = int(found.group(1))
+        return date(year, 1, 1), date(year, 12, 31)
+    return None
+
+
+def asks_what_was_asked(question: str) -> bool:
+    """Whether a question is about the reporters' side ("what did CCTV ask ..."): then reporters'
+    turns are answers, not noise."""
+    return _ASKS.search(question.casefold()) is not None

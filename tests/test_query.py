@@ -1,0 +1,102 @@
+"""What a question says besides its words, and hybrid's soft preferences built on it."""
+
+from datetime import date
+
+import pytest
+
+from briefqa.build import build_index
+from briefqa.index import load_index
+from briefqa.options import BuildOptions, Filters, SearchOptions
+from briefqa.query import asks_what_was_asked, date_window
+from briefqa.search import adjust, date_closeness
+
+
+@pytest.mark.parametrize(
+    ("question", "window"),
+    [
+        ("What did she say in October 2022 about gas?", (date(2022, 10, 1), date(2022, 10, 31))),
+        ("the release announced in late November 2022", (date(2022, 11, 20), date(2022, 11, 30))),
+        ("Paxlovid doses shipped by mid-December 2022", (date(2022, 12, 10), date(2022, 12, 20))),
+        ("exports in Sept. 2021", (date(2021, 9, 1), date(2021, 9, 30))),
+        ("How did HUD act in spring 2021?", (date(2021, 3, 1), date(2021, 5, 31))),
+        ("a shutdown in winter 2023", (date(2022, 12, 1), date(2023, 2, 28))),
+        ("arms control talks in late 2022", (date(2022, 9, 1), date(2022, 12, 31))),
+        ("a tool launched in early 2022", (date(2022, 1, 1), date(2022, 4, 30))),
+        ("at the end of 2021", (date(2021, 10, 1), date(2021, 12, 31))),
+        ("What did customs seize in 2022?", (date(2022, 1, 1), date(2022, 12, 31))),
+        ("in February 2024, a leap year", (date(2024, 2, 1), date(2024, 2, 29))),
+    ],
+)
+def test_date_window_reads_the_time_a_question_names(question, window):
+    assert date_window(question) == window
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What was the customs tax take for 2022?", "What did customs say about exotic pets?", "Is May a good month?"],
+)
+def test_no_window_for_a_figure_year_or_no_time(question):
+    assert date_window(question) is None
+
+
+def test_asks_what_was_asked():
+    assert asks_what_was_asked("What did CCTV ask the customs minister?")
+    assert asks_what_was_asked("Which outlet raised container worries?")
+    assert not asks_what_was_asked("What did customs say about exotic pets?")
+
+
+def test_adjust_prefers_the_window_softly_and_answers_over_reporters():
+    window = (date(2022, 10, 1), date(2022, 10, 31))
+    assert date_closeness(date(2022, 10, 15), window) == 1.0
+    assert date_closeness(date(2022, 11, 30), window) == pytest.approx(0.3679, abs=1e-4)  # 30 days out
+    assert date_closeness(None, window) == 0.0
+    facts = {1: (date(2022, 10, 5), "official"), 2: (date(2021, 1, 5), "official"), 3: (date(2022, 10, 5), "reporter")}
+    fused = {1: 0.5, 2: 0.9, 3: 0.6}
+    options = SearchOptions(date_weight=0.3, reporter_penalty=0.2)
+    adjusted = adjust(fused, facts, window, False, options)
+    assert adjusted == pytest.approx({1: 0.8, 2: 0.9, 3: 0.7})  # a far better match from 2021 stays first
+    assert adjust(fused, facts, None, True, options) == fused  # no window; asked what was asked
+
+
+TRANSCRIPT = """---
+date: '{day}'
+title: "Press Briefing by Press Secretary Jane Roe, {day}"
+---
+
+MS. ROE:  Good afternoon.  The {word} grid grants will pay for new transmission lines in forty states.
+
+Q    How many jobs will the grid grants create?
+
+MS. ROE:  About 12,000 construction jobs, most of them in rural counties.
+"""
+
+
+@pytest.fixture(scope="module")
+def dated_index(tmp_path_factory):
+    corpus = tmp_path_factory.mktemp("dated")
+    for day, word in (("2022-03-10", "new"), ("2022-10-12", "federal"), ("2023-06-01", "big")):
+        (corpus / f"{day}-press-briefing.md").write_text(TRANSCRIPT.format(day=day, word=word))
+    out = corpus.parent / "dated-index"
+    build_index([corpus], out, BuildOptions(model="hash"))
+    return load_index(out)
+
+
+def test_a_dated_question_prefers_briefings_held_then(dated_index):
+    def first_day(question, options=None):
+        return dated_index.search(question, k=3, options=options)[0].held_on
+
+    assert first_day("How many jobs will the grid grants create in October 2022?") == date(2022, 10, 12)
+    assert first_day("How many jobs will the grid grants create in spring 2022?") == date(2022, 3, 10)
+    assert first_day("How many jobs will the grid grants create in June 2023?") == date(2023, 6, 1)
+    # a preference, not a filter: the other briefings still answer, and filters still rule
+    assert len(dated_index.search("grid grants jobs in October 2022", k=3)) == 3
+    only_2023 = SearchOptions(filters=Filters(since=date(2023, 1, 1)))
+    assert first_day("How many jobs will the grid grants create in October 2022?", only_2023) == date(2023, 6, 1)
+
+
+def test_reporters_restating_a_topic_come_after_the_answer(dated_index):
+    question = "How many jobs will the grid grants create?"
+    roles = [r.role for r in dated_index.search(question, k=6)]
+    assert roles.index("official") < roles.index("reporter")
+    off = SearchOptions(reporter_penalty=0.0)
+    assert dated_index.search(question, k=1, options=off)[0].role == "reporter"  # the question's own words
