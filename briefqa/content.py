@@ -23,6 +23,7 @@ import re
 import sqlite3
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -61,6 +62,13 @@ _PASSAGE_COLUMNS = (
     "p.id, p.briefing_id, b.title, p.held_on, p.turn, p.part, p.speaker, p.role, p.text, p.char_start, "
     "p.char_end, p.answers_turn, p.question_outlet, p.question_text"
 )
+
+
+class RowFacts(NamedTuple):
+    briefing_id: str
+    turn: int
+    held_on: date | None
+    role: str
 
 
 def name_matches(query: str, name: str) -> bool:
@@ -179,16 +187,16 @@ class ContentStore:
         mask[rows] = True
         return mask
 
-    def dates_and_roles(self, rows: list[int]) -> dict[int, tuple[date | None, str]]:
-        """Row -> (day held, role) for these rows: what hybrid's preferences weigh."""
+    def facts(self, rows: list[int]) -> dict[int, RowFacts]:
+        """Row -> where its passage stands (briefing, turn, day held, role), for ranking's
+        preferences and grouping, without reading any text."""
         found = {}
         for start in range(0, len(rows), 500):  # SQLite's limit on bound values is 999 in old builds
             chunk = rows[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for row, held_on, role in self._db.execute(
-                f"SELECT row, held_on, role FROM passages WHERE row IN ({marks})", chunk
-            ):
-                found[row] = (date.fromisoformat(held_on) if held_on else None, role)
+            query = f"SELECT row, briefing_id, turn, held_on, role FROM passages WHERE row IN ({marks})"
+            for row, briefing_id, turn, held_on, role in self._db.execute(query, chunk):
+                found[row] = RowFacts(briefing_id, turn, date.fromisoformat(held_on) if held_on else None, role)
         return found
 
     def filters_matching_nothing(self, filters: Filters) -> list[str]:

@@ -1,8 +1,9 @@
 """Retrieval evaluation against a hand-made question set (format: eval/README.md).
 
-Relevance is by span: a retrieved passage is relevant to a question when it overlaps one of the
-question's evidence quotes in the transcript, so a question set survives any change of chunking.
-Ranking metrics come from ir-measures (trec_eval's definitions), over passage-level relevance.
+Relevance is by span: a passage is relevant to a question when it overlaps one of the question's
+evidence quotes in the transcript, so a question set survives any change of chunking. Results are
+scored as a user gets them, one per turn (``Index.rank_turns``): a turn is relevant when it holds
+a relevant passage. Ranking metrics come from ir-measures (trec_eval's definitions).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class QuestionResult(BaseModel):
     id: str
     question: str
     metrics: dict[str, float]
-    first_relevant_rank: int | None = Field(description="Rank of the first relevant passage in the top 10.")
+    first_relevant_rank: int | None = Field(description="Rank of the first relevant turn in the top 10.")
     expected_speaker: str
     expected_quote: str
     top_passage_id: str | None
@@ -170,27 +171,35 @@ def score_run(
     return aggregate, per_question
 
 
+def turn_id(p: Passage) -> str:
+    return f"{p.briefing_id}#{p.turn_index}"
+
+
 def evaluate(index, questions: list[EvalQuestion], variants: Sequence[SearchOptions]) -> list[ModeReport]:
-    """Run every question through a loaded index once per search variant and score the rankings."""
+    """Run every question through a loaded index once per search variant and score the turns it
+    returns (each turn's best passage stands for it)."""
     texts = index.texts()
+    passages = index.passages
     spans = {q.id: evidence_spans(q, texts) for q in questions}
-    qrels = {q.id: relevant_passages(q, spans[q.id], index.passages) for q in questions}
+    qrels = {}
     for q in questions:
-        if not qrels[q.id]:
+        relevant = relevant_passages(q, spans[q.id], passages)
+        if not relevant:
             raise EvalError(f"question {q.id}: its evidence lies in no indexed passage")
+        qrels[q.id] = {turn_id(p) for p in passages if p.id in relevant}
     reports = []
     for options in variants:
-        rankings = {q.id: index.rank(q.question, EVAL_DEPTH, options) for q in questions}
-        run = {qid: [index.passages[row].id for row, _ in ranking] for qid, ranking in rankings.items()}
+        tops = {q.id: [turns[0][0] for turns in index.rank_turns(q.question, EVAL_DEPTH, options)] for q in questions}
+        run = {qid: [turn_id(passages[row]) for row in rows] for qid, rows in tops.items()}
         aggregate, per_question = score_run(qrels, run)
         results = []
         for q in questions:
             ids = run[q.id]
-            top = index.passages[rankings[q.id][0][0]] if rankings[q.id] else None
+            top = passages[tops[q.id][0]] if tops[q.id] else None
             speakers = {e.speaker.casefold() for e in q.evidence}
             spoken = top is not None and top.speaker.casefold() in speakers
             metrics = per_question[q.id] | {SPEAKER_AT_1: float(spoken)}
-            first = next((i for i, pid in enumerate(ids, start=1) if pid in qrels[q.id]), None)
+            first = next((i for i, tid in enumerate(ids, start=1) if tid in qrels[q.id]), None)
             results.append(
                 QuestionResult(
                     id=q.id,

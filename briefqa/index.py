@@ -117,18 +117,33 @@ class Index:
     def rank(
         self, query: str, k: int = 5, options: SearchOptions | None = None, query_vector: np.ndarray | None = None
     ) -> Ranking:
-        """(passage row, score) pairs, best first: the ranking without citations."""
-        options = options or SearchOptions()
+        """The k best passages as (row, score) pairs, best first: the ranking without citations."""
+        return self._candidates(query, k, options or SearchOptions(), query_vector)[:k]
+
+    def rank_turns(
+        self, query: str, k: int = 5, options: SearchOptions | None = None, query_vector: np.ndarray | None = None
+    ) -> list[Ranking]:
+        """The k best turns, each as its candidate passages (row, score), best first; a turn ranks
+        by its best passage. Five answers, not three pieces of one."""
+        candidates = self._candidates(query, k, options or SearchOptions(), query_vector)
+        facts = self.content.facts([row for row, _ in candidates])
+        turns: dict[tuple[str, int], Ranking] = {}
+        for row, score in candidates:
+            turns.setdefault((facts[row].briefing_id, facts[row].turn), []).append((row, score))
+        return list(turns.values())[:k]
+
+    def _candidates(self, query: str, k: int, options: SearchOptions, query_vector: np.ndarray | None) -> Ranking:
+        """Every candidate passage, best first: at least k, and enough to group into k turns."""
         allowed = self.content.allowed_rows(options.filters)
+        depth = max(3 * k, options.depth)
         if options.mode == "bm25":
-            return bm25_ranking(self.bm25.scores(query), k, allowed)
+            return bm25_ranking(self.bm25.scores(query), depth, allowed)
         if query_vector is None:
             query_vector = self.embedder.encode([query])[0]
-        if options.mode == "dense":
-            return self.vectors.search(query_vector, k, allowed)
-        bm25_scores = self.bm25.scores(query)
-        depth = max(k, options.depth)
         dense = self.vectors.search(query_vector, depth, allowed)
+        if options.mode == "dense":
+            return dense
+        bm25_scores = self.bm25.scores(query)
         bm25 = bm25_ranking(bm25_scores, depth, allowed)
         window = date_window(query) if options.date_weight else None
         if window is not None:  # passages held near the question's dates join the candidates
@@ -142,8 +157,8 @@ class Index:
                 dense = _joined(dense, self.vectors.search(query_vector, depth, nearby))
                 bm25 = _joined(bm25, bm25_ranking(bm25_scores, depth, nearby))
         fused = FUSIONS[options.fusion](dense, bm25, options)
-        facts = self.content.dates_and_roles(list(fused))
-        return best(adjust(fused, facts, window, asks_what_was_asked(query), options), k)
+        facts = self.content.facts(list(fused))
+        return best(adjust(fused, facts, window, asks_what_was_asked(query), options), len(fused))
 
     def search(self, query: str, k: int = 5, options: SearchOptions | None = None) -> SearchResults:
         """The k passages that best answer ``query``, each cited. Filters apply before ranking."""

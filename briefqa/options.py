@@ -102,17 +102,19 @@ class SearchOptions(BaseModel):
     dense_weight: float = Field(
         default=0.5, ge=0.0, le=1.0, description="Weighted fusion: the dense score's share (0.3 and 0.7 scored lower)."
     )
-    depth: int = Field(default=50, ge=1, description="Hybrid: candidates taken from each ranker before fusing.")
+    depth: int = Field(
+        default=100, ge=1, description="Candidates taken from each ranker (before fusing, and grouping by turn)."
+    )
     date_weight: float = Field(
         default=0.3,
         ge=0.0,
         description="Hybrid: for a question that names a time ('in October 2022'), added to the fused score "
         "(0-1) of passages held then, less with each month away; 0 turns it off.",
     )
-    reporter_penalty: float = Field(
+    reporter_weight: float = Field(
         default=0.2,
         ge=0.0,
-        description="Hybrid: taken from the fused score of reporters' turns, unless the question asks what was "
-        "asked; a question restates its topic but does not answer it.",
+        description="Hybrid: taken from the fused score of reporters' turns (a question restates its topic but "
+        "does not answer it); when the question asks what was asked, half of it is added instead.",
     )
     filters: Filters = Field(default_factory=Filters)

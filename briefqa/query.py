@@ -27,7 +27,10 @@ _PART_YEAR = re.compile(rf"\b(early|beginning of|start of|mid|middle of|late|end
 # A bare year only after "in"/"during": "the customs tax take for 2022" is a figure's year, usually
 # reported in the next year's briefings, not a time to search.
 _IN_YEAR = re.compile(rf"\b(?:in|during|throughout) {_YEAR}\b")
-_ASKS = re.compile(r"\b(ask|asks|asked|asking|question|questions|reporter|reporters|outlet|journalist)\b")
+# Not "reporter(s)": "who briefed reporters on ..." asks for an answer.
+_ASKS = re.compile(
+    r"\b(ask|asks|asked|asking|question|questions|outlet|journalist|raised|brought up|newspaper|broadcaster)\b"
+)
 
 
 def _month_end(year: int, month: int) -> date:

@@ -6,11 +6,12 @@ Each fusion is one pure function, picked by its name. (Filters are answered by t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 
 import numpy as np
 
+from briefqa.content import RowFacts
 from briefqa.options import Fusion, SearchOptions
 from briefqa.vectors import Ranking
 
@@ -83,20 +84,19 @@ def date_closeness(held_on: date | None, window: tuple[date, date]) -> float:
 
 def adjust(
     fused: dict[int, float],
-    facts: dict[int, tuple[date | None, str]],
+    facts: Mapping[int, RowFacts],
     window: tuple[date, date] | None,
     asks_what_was_asked: bool,
     options: SearchOptions,
 ) -> dict[int, float]:
-    """Hybrid's soft preferences on fused scores: the question's dates (``window``), and answers
-    over reporters' restatements. ``facts``: row -> (day held, role)."""
+    """Hybrid's soft preferences on fused scores: the question's dates (``window``); answers over
+    reporters' restatements, or reporters' questions when that is what the question asks about."""
     adjusted = {}
     for row, score in fused.items():
-        held_on, role = facts[row]
         if window is not None:
-            score += options.date_weight * date_closeness(held_on, window)
-        if role == "reporter" and not asks_what_was_asked:
-            score -= options.reporter_penalty
+            score += options.date_weight * date_closeness(facts[row].held_on, window)
+        if facts[row].role == "reporter":
+            score += options.reporter_weight / 2 if asks_what_was_asked else -options.reporter_weight
         adjusted[row] = score
     return adjusted
 

@@ -273,3 +273,24 @@ def test_search_options_are_checked():
         SearchOptions(filters={"since": "2024-02-01", "until": "2024-01-01"})
     with pytest.raises(ValidationError, match="dense_weight"):
         SearchOptions(dense_weight=1.5)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_rank_turns_gives_k_different_turns_each_with_its_passages_best_first(built, mode):
+    index = load_index(built[0])
+    options = SearchOptions(mode=mode)
+    query = "exotic pets biological security smuggling"
+    turns = index.rank_turns(query, k=5, options=options)
+    keys = []
+    for group in turns:
+        parts = {(index.passages[row].briefing_id, index.passages[row].turn_index) for row, _ in group}
+        assert len(parts) == 1  # one turn per group
+        keys += parts
+        assert [s for _, s in group] == sorted((s for _, s in group), reverse=True)
+    assert len(keys) == len(set(keys)) == 5
+    best = [group[0][1] for group in turns]
+    assert best == sorted(best, reverse=True)  # turns rank by their best passage
+    # the flat ranking's first passage leads the first turn, and some turn holds several passages
+    assert index.rank(query, k=1, options=options)[0] == turns[0][0]
+    many = index.rank_turns(query, k=20, options=options)
+    assert any(len(group) > 1 for group in many)

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from briefqa.build import build_index
+from briefqa.content import RowFacts
 from briefqa.index import load_index
 from briefqa.options import BuildOptions, Filters, SearchOptions
 from briefqa.query import asks_what_was_asked, date_window
@@ -42,7 +43,9 @@ def test_no_window_for_a_figure_year_or_no_time(question):
 def test_asks_what_was_asked():
     assert asks_what_was_asked("What did CCTV ask the customs minister?")
     assert asks_what_was_asked("Which outlet raised container worries?")
+    assert asks_what_was_asked("Which newspaper brought up exotic pets?")
     assert not asks_what_was_asked("What did customs say about exotic pets?")
+    assert not asks_what_was_asked("Who previewed the strategy for reporters?")
 
 
 def test_adjust_prefers_the_window_softly_and_answers_over_reporters():
@@ -50,12 +53,17 @@ def test_adjust_prefers_the_window_softly_and_answers_over_reporters():
     assert date_closeness(date(2022, 10, 15), window) == 1.0
     assert date_closeness(date(2022, 11, 30), window) == pytest.approx(0.3679, abs=1e-4)  # 30 days out
     assert date_closeness(None, window) == 0.0
-    facts = {1: (date(2022, 10, 5), "official"), 2: (date(2021, 1, 5), "official"), 3: (date(2022, 10, 5), "reporter")}
+    facts = {
+        1: RowFacts("b1", 1, date(2022, 10, 5), "official"),
+        2: RowFacts("b2", 1, date(2021, 1, 5), "official"),
+        3: RowFacts("b1", 2, date(2022, 10, 5), "reporter"),
+    }
     fused = {1: 0.5, 2: 0.9, 3: 0.6}
-    options = SearchOptions(date_weight=0.3, reporter_penalty=0.2)
+    options = SearchOptions(date_weight=0.3, reporter_weight=0.2)
     adjusted = adjust(fused, facts, window, False, options)
     assert adjusted == pytest.approx({1: 0.8, 2: 0.9, 3: 0.7})  # a far better match from 2021 stays first
-    assert adjust(fused, facts, None, True, options) == fused  # no window; asked what was asked
+    # no window; the question asks what was asked, so the reporter's turn gains half the weight
+    assert adjust(fused, facts, None, True, options) == pytest.approx({1: 0.5, 2: 0.9, 3: 0.7})
 
 
 TRANSCRIPT = """---
@@ -98,5 +106,7 @@ def test_reporters_restating_a_topic_come_after_the_answer(dated_index):
     question = "How many jobs will the grid grants create?"
     roles = [r.role for r in dated_index.search(question, k=6)]
     assert roles.index("official") < roles.index("reporter")
-    off = SearchOptions(reporter_penalty=0.0)
+    asked = [r.role for r in dated_index.search("Which reporter asked how many jobs the grid grants create?", k=6)]
+    assert asked[0] == "reporter"
+    off = SearchOptions(reporter_weight=0.0)
     assert dated_index.search(question, k=1, options=off)[0].role == "reporter"  # the question's own words
