@@ -11,6 +11,7 @@ Mode = Literal["dense", "bm25", "hybrid"]
 Fusion = Literal["weighted", "rrf"]
 FaissKind = Literal["flat", "hnsw"]
 EmbedContext = Literal["title", "speaker", "question"]
+OutputFormat = Literal["text", "json", "markdown", "csv"]
 
 # Defaults chosen by the evaluation: see the table in eval/README.md (eval/compare.py).
 DEFAULT_MODEL = "all-MiniLM-L6-v2"

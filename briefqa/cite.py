@@ -1,4 +1,5 @@
-"""Cited results: a ranked passage with who said it, when, where, and the sentence that answers."""
+"""Cited results: one per turn, its best passage with who said it, when, where, and the sentence
+that answers; the turn's other matching passages beside it."""
 
 from __future__ import annotations
 
@@ -48,8 +49,20 @@ class QuestionRef(BaseModel):
     turn_index: int
 
 
+class PassageMatch(BaseModel):
+    """Another passage of a result's turn among the question's candidates."""
+
+    passage_id: str
+    score: float = Field(description="Its ranking score, on the same scale as the result's.")
+    char_start: int = Field(description="Offset of the passage in the briefing's text.")
+    char_end: int
+    highlight: str = Field(description="Its sentence(s) that best answer the query.")
+    highlight_start: int = Field(description="Offset of the highlight in the briefing's text.")
+    highlight_end: int
+
+
 class SearchResult(BaseModel):
-    """One cited passage."""
+    """One result: a turn, cited, with its best passage (and the turn's other matching passages)."""
 
     rank: int = Field(description="1 for the best result.")
     score: float = Field(description="The ranking score (cosine, BM25, or fused): it orders one result list.")
@@ -64,6 +77,7 @@ class SearchResult(BaseModel):
     highlight_start: int = Field(description="Offset of the highlight in the briefing's text.")
     highlight_end: int
     speaker: str
+    speaker_title: str | None = Field(description="The speaker's title, where the transcript gives one.")
     role: Role
     briefing_id: str
     briefing_title: str
@@ -74,6 +88,11 @@ class SearchResult(BaseModel):
     char_end: int
     question: QuestionRef | None = Field(description="For an answer: the question it answers.")
     citation: str = Field(description="One line: speaker, briefing title (date held), turn.")
+    more: list[PassageMatch] = Field(
+        default_factory=list,
+        description="The turn's other passages among the candidates, best first: where else in this turn the "
+        "question is answered (empty in a flat passage list).",
+    )
 
 
 def citation(p: Passage) -> str:
@@ -108,7 +127,27 @@ def pick_highlight(text: str, score_sentences: Callable[[list[str]], np.ndarray]
     return start, end
 
 
-def cite(p: Passage, rank: int, score: float, highlight: tuple[int, int], evidence: MatchEvidence) -> SearchResult:
+def match(p: Passage, score: float, highlight: tuple[int, int]) -> PassageMatch:
+    return PassageMatch(
+        passage_id=p.id,
+        score=score,
+        char_start=p.char_start,
+        char_end=p.char_end,
+        highlight=p.text[highlight[0] : highlight[1]],
+        highlight_start=p.char_start + highlight[0],
+        highlight_end=p.char_start + highlight[1],
+    )
+
+
+def cite(
+    p: Passage,
+    rank: int,
+    score: float,
+    highlight: tuple[int, int],
+    evidence: MatchEvidence,
+    speaker_title: str | None = None,
+    more: list[PassageMatch] | None = None,
+) -> SearchResult:
     h_start, h_end = highlight
     question = (
         QuestionRef(outlet=p.question_outlet, text=p.question_text, turn_index=p.answers_turn)
@@ -126,6 +165,7 @@ def cite(p: Passage, rank: int, score: float, highlight: tuple[int, int], eviden
         highlight_start=p.char_start + h_start,
         highlight_end=p.char_start + h_end,
         speaker=p.speaker,
+        speaker_title=speaker_title,
         role=p.role,
         briefing_id=p.briefing_id,
         briefing_title=p.briefing_title,
@@ -136,6 +176,7 @@ def cite(p: Passage, rank: int, score: float, highlight: tuple[int, int], eviden
         char_end=p.char_end,
         question=question,
         citation=citation(p),
+        more=more or [],
     )
 
 

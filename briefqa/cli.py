@@ -17,7 +17,7 @@ from typing import Annotated, Any, Optional, get_args
 import typer
 import typer.core
 
-from briefqa.choices import DEFAULT_FUSION, DEFAULT_MODE, DEFAULT_MODEL, FaissKind, Fusion, Mode, Role
+from briefqa.choices import DEFAULT_FUSION, DEFAULT_MODE, DEFAULT_MODEL, FaissKind, Fusion, Mode, OutputFormat, Role
 
 app = typer.Typer(
     help="Ask questions of press-conference transcripts; get cited passages back.",
@@ -207,37 +207,51 @@ def briefings(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
 @app.command()
 def show(
     briefing_id: Annotated[
-        str, typer.Argument(metavar="BRIEFING_ID", help="A briefing id, as listed by 'briefqa briefings'.")
+        str, typer.Argument(metavar="BRIEFING_ID", help="A briefing id, as results and 'briefqa briefings' give it.")
     ],
-    corpus: CorpusOpt = None,
+    turn: Annotated[
+        Optional[int], typer.Option("--turn", "-t", min=1, metavar="N", help="Only this turn and the turns around it.")
+    ] = None,
+    context: Annotated[
+        int, typer.Option(min=0, metavar="N", help="With --turn: how many turns before and after it.")
+    ] = 2,
+    index: IndexOpt = None,
+    corpus: Annotated[
+        Optional[list[Path]],
+        typer.Option("--corpus", "-c", metavar="PATH", help="Parse these transcripts instead of reading an index."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show one parsed transcript, turn by turn, with speaker, role and the question answered.
+    """Read a briefing turn by turn: all of it, or one turn with the turns around it (the
+    question before an answer, the follow-up after).
 
-    Example: briefqa show scio-2023-03-20-customs-safeguard-borders
+    Example: briefqa show scio-2023-03-20-customs-safeguard-borders --turn 22
     """
     from rich.console import Console
-    from rich.markup import escape
 
-    parsed = _load_corpus(corpus)
-    briefing = parsed.get(briefing_id)
-    if briefing is None:
-        known = ", ".join(b.id for b in parsed.briefings)
-        _fail(f"no briefing '{briefing_id}'. Known ids: {known}")
+    from briefqa.render import print_turns
+
+    if corpus:
+        found, where = _load_corpus(corpus).get(briefing_id), "those transcripts"
+    else:
+        try:
+            idx = _open_index(index)
+        except _library_errors() as err:
+            _fail(str(err))
+        found, where = idx.briefing(briefing_id), str(idx.path)
+    if found is None:
+        _fail(f"no briefing '{briefing_id}' in {where}. 'briefqa briefings' lists the ids.")
+    turns = found.turns
+    if turn is not None:
+        if turn > len(turns):
+            _fail(f"{briefing_id} has {len(turns)} turns; --turn must be 1 to {len(turns)}")
+        turns = turns[max(turn - 1 - context, 0) : turn + context]
     if as_json:
-        _print_json(briefing.model_dump(mode="json"))
+        _print_json(
+            found.model_dump(mode="json", exclude={"turns"}) | {"turns": [t.model_dump(mode="json") for t in turns]}
+        )
         return
-    console = Console()
-    console.print(f"[bold]{escape(briefing.title)}[/bold]")
-    console.print(f"held {briefing.held_on or '?'}, published {briefing.published_on or '?'}, {briefing.source}")
-    if briefing.chair:
-        console.print(f"chair: {escape(briefing.chair.name)}")
-    for official in briefing.officials:
-        console.print(f"official: {escape(official.name)}" + (f", {escape(official.title)}" if official.title else ""))
-    for turn in briefing.turns:
-        answers = f" (answers turn {turn.answers_turn})" if turn.answers_turn is not None else ""
-        console.print(f"\n[bold][{turn.index}] {escape(turn.speaker)}[/bold] [dim]{turn.role}{answers}[/dim]")
-        console.print(escape(turn.text))
+    print_turns(Console(highlight=False), found, turns, turn)
 
 
 # --- index ----------------------------------------------------------------------------------
@@ -373,7 +387,7 @@ def _open_index(index: Path | None) -> Any:
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(metavar="QUESTION", help="The question, in your own words.")],
-    k: Annotated[int, typer.Option("-k", min=1, metavar="N", help="How many passages.")] = 5,
+    k: Annotated[int, typer.Option("-k", min=1, metavar="N", help="How many results (each a different turn).")] = 5,
     mode: Annotated[Mode, typer.Option(help="dense (meaning), bm25 (words), or hybrid (both).")] = DEFAULT_MODE,
     fusion: FusionOpt = DEFAULT_FUSION,
     speaker: Annotated[
@@ -391,16 +405,24 @@ def ask(
         Optional[date], typer.Option(parser=_iso_date, metavar="YYYY-MM-DD", help="Held on or before this date.")
     ] = None,
     index: IndexOpt = None,
-    as_json: JsonOpt = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format", help="text for reading, markdown quote blocks to paste, csv rows, or json for programs."
+        ),
+    ] = "text",
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
-    """Ask a question; get the passages that answer it, each cited.
+    """Ask a question; get the sentences that answer it, then the turns they come from, cited.
 
     Example: briefqa ask "What did customs say about exotic pets?" -k 3 --since 2023-01-01
     """
     from pydantic import ValidationError
 
+    from briefqa import render
     from briefqa.options import Filters, SearchOptions
 
+    output = "json" if as_json else output
     try:
         filters = Filters(speaker=speaker, role=role, outlet=outlet, briefing=briefing, since=since, until=until)
         options = SearchOptions(mode=mode, fusion=fusion, filters=filters)
@@ -413,49 +435,22 @@ def ask(
         _fail(str(err))
     if not results:
         _fail(idx.why_nothing_matches(options) + ". Loosen or correct the filters.")
-    if as_json:
-        _print_json(
-            {
-                "query": question,
-                "mode": mode,
-                "good_match": results.good_match,
-                "results": [r.model_dump(mode="json") for r in results],
-            }
-        )
-        return
-    if not results.good_match:
+    if output == "json":
+        _print_json(render.to_json(question, mode, results, results.good_match))
+    elif output == "csv":
+        sys.stdout.write(render.to_csv(results))
+    elif output == "markdown":
+        sys.stdout.write(render.to_markdown(question, results, results.good_match))
+    elif not results.good_match:
         best = max(r.confidence for r in results)
         _say(
             f"No good match: nothing in {idx.path} comes close to this question (best confidence {best:.2f}). "
             "Try other words, fewer filters, or --json to see the closest passages anyway."
         )
-        return
-    _render_results(results)
+    else:
+        from rich.console import Console
 
-
-def _render_results(results: Any) -> None:
-    from rich.console import Console
-    from rich.text import Text
-
-    console = Console()
-    for r in results:
-        console.print(Text(f"{r.rank}. {r.citation}", style="bold"))
-        if r.question:
-            asked = " ".join(r.question.text.split())
-            console.print(
-                Text(f"   Q ({r.question.outlet}): {asked[:200]}{'...' if len(asked) > 200 else ''}", style="dim")
-            )
-        body = Text("   ")
-        start = r.highlight_start - r.char_start
-        end = r.highlight_end - r.char_start
-        body.append(" ".join(r.text[:start].split()) + " " if start else "")
-        body.append(" ".join(r.text[start:end].split()), style="bold yellow")
-        body.append(" " + " ".join(r.text[end:].split()) if end < len(r.text) else "")
-        console.print(body)
-        console.print(
-            Text(f"   [{r.passage_id}, chars {r.char_start}-{r.char_end}, confidence {r.confidence:.2f}]", style="dim")
-        )
-        console.print()
+        render.print_text(Console(highlight=False), results, f" --index {index}" if index else "")
 
 
 # --- eval -----------------------------------------------------------------------------------

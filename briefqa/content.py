@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from briefqa.hashing import text_sha256
-from briefqa.models import Briefing, ParsedTranscript, Passage
+from briefqa.models import Briefing, ParsedTranscript, Passage, Turn
 from briefqa.options import Filters
 
 CONTENT = "content.sqlite"
@@ -169,6 +169,51 @@ class ContentStore:
             )
         }
         return [found[row] for row in rows]
+
+    def speaker_titles(self, briefing_ids: list[str]) -> dict[tuple[str, str], str]:
+        """(briefing id, name) -> the title the transcript gives that official or chair."""
+        titles: dict[tuple[str, str], str] = {}
+        marks = ",".join("?" * len(briefing_ids))
+        for bid, officials, chair in self._db.execute(
+            f"SELECT id, officials, chair FROM briefings WHERE id IN ({marks})", briefing_ids
+        ):
+            people = json.loads(officials) + ([json.loads(chair)] if chair else [])
+            titles |= {(bid, p["name"]): p["title"] for p in people if p.get("title")}
+        return titles
+
+    def briefing(self, briefing_id: str) -> Briefing | None:
+        """One briefing with its turns, as indexed; None when the index has no such id."""
+        found = self._db.execute(
+            "SELECT id, title, held_on, published_on, source, chair, officials, outlets, text FROM briefings "
+            "WHERE id = ?",
+            (briefing_id,),
+        ).fetchone()
+        if found is None:
+            return None
+        bid, title, held_on, published_on, source, chair, officials, outlets, text = found
+        turns = [
+            Turn(index=i, speaker=speaker, role=role, text=text[a:b], char_start=a, char_end=b, answers_turn=q)
+            for i, speaker, role, a, b, q in self._db.execute(
+                "SELECT turn, speaker, role, char_start, char_end, answers_turn FROM turns WHERE briefing_id = ? "
+                "ORDER BY turn",
+                (bid,),
+            )
+        ]
+        return Briefing(
+            id=bid,
+            title=title,
+            held_on=held_on,
+            published_on=published_on,
+            source=source,
+            chair=json.loads(chair) if chair else None,
+            officials=json.loads(officials),
+            outlets=json.loads(outlets),
+            turns=turns,
+            text=text,
+        )
+
+    def briefing_ids(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT id FROM briefings ORDER BY position")]
 
     def all_passages(self) -> list[Passage]:
         """Every passage, in row order (for evaluation and tools; a search never needs this)."""

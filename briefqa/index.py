@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from briefqa.bm25 import Bm25Scorer
-from briefqa.cite import GOOD_MATCH, MatchEvidence, SearchResult, cite, pick_highlight, to_dataframe
+from briefqa.cite import GOOD_MATCH, MatchEvidence, SearchResult, cite, match, pick_highlight, to_dataframe
 from briefqa.content import ContentStore
 from briefqa.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
-from briefqa.models import Passage
+from briefqa.models import Briefing, Passage
 from briefqa.options import SearchOptions
 from briefqa.query import asks_what_was_asked, date_window
 from briefqa.search import FUSIONS, adjust, best, bm25_ranking, near
@@ -110,6 +110,10 @@ class Index:
             return "no passage matches " + " and none matches ".join(empty)
         return "each filter matches some passages, but no passage matches them all together"
 
+    def briefing(self, briefing_id: str) -> Briefing | None:
+        """A briefing as indexed, with its turns (for reading around a citation); None if absent."""
+        return self.content.briefing(briefing_id)
+
     def texts(self) -> dict[str, str]:
         """Briefing id -> the transcript text that passages' offsets refer to."""
         return self.content.texts()
@@ -134,6 +138,8 @@ class Index:
 
     def _candidates(self, query: str, k: int, options: SearchOptions, query_vector: np.ndarray | None) -> Ranking:
         """Every candidate passage, best first: at least k, and enough to group into k turns."""
+        if k < 1:
+            raise ValueError("k must be at least 1")
         allowed = self.content.allowed_rows(options.filters)
         depth = max(3 * k, options.depth)
         if options.mode == "bm25":
@@ -161,23 +167,37 @@ class Index:
         return best(adjust(fused, facts, window, asks_what_was_asked(query), options), len(fused))
 
     def search(self, query: str, k: int = 5, options: SearchOptions | None = None) -> SearchResults:
-        """The k passages that best answer ``query``, each cited. Filters apply before ranking."""
+        """The k turns that best answer ``query``, each cited with its best passage and the turn's
+        other matching passages (``SearchResult.more``). Filters apply before ranking."""
+        query_vector = self._query_vector(query)
+        return self._cite(query, query_vector, self.rank_turns(query, k, options, query_vector))
+
+    def search_passages(self, query: str, k: int = 5, options: SearchOptions | None = None) -> SearchResults:
+        """The flat list: the k best passages, each cited, several of one turn if they rank so."""
+        query_vector = self._query_vector(query)
+        return self._cite(query, query_vector, [[hit] for hit in self.rank(query, k, options, query_vector)])
+
+    def _query_vector(self, query: str) -> np.ndarray:
         if not query.strip():
             raise ValueError("the query is empty")
-        if k < 1:
-            raise ValueError("k must be at least 1")
-        query_vector = self.embedder.encode([query])[0]  # for the confidence, whatever the mode
-        ranking = self.rank(query, k, options, query_vector)
+        return self.embedder.encode([query])[0]  # for the confidence, whatever the mode
+
+    def _cite(self, query: str, query_vector: np.ndarray, groups: list[Ranking]) -> SearchResults:
         # Highlights weigh the query's words by IDF: encoding every sentence would cost ~300 ms.
         scorer = self.bm25.sentence_scorer(query)
         coverage = self.bm25.coverage(query)
-        rows = [row for row, _ in ranking]
-        similarities = self.vectors.vectors(rows) @ query_vector if rows else np.zeros(0)
+        leads = [group[0][0] for group in groups]
+        similarities = self.vectors.vectors(leads) @ query_vector if leads else np.zeros(0)
+        passages = dict(zip(rows := [row for group in groups for row, _ in group], self.content.passages(rows)))
+        titles = self.content.speaker_titles(sorted({passages[row].briefing_id for row in leads}))
         results = SearchResults()
-        passages = self.content.passages(rows)
-        for rank, ((_, score), similarity, passage) in enumerate(zip(ranking, similarities, passages), start=1):
-            evidence = MatchEvidence(similarity=float(similarity), coverage=coverage(_own_words(passage)))
-            results.append(cite(passage, rank, score, pick_highlight(passage.text, scorer), evidence))
+        for rank, (group, similarity) in enumerate(zip(groups, similarities), start=1):
+            (row, score), others = group[0], group[1:]
+            p = passages[row]
+            evidence = MatchEvidence(similarity=float(similarity), coverage=coverage(_own_words(p)))
+            more = [match(passages[r], s, pick_highlight(passages[r].text, scorer)) for r, s in others]
+            title = titles.get((p.briefing_id, p.speaker))
+            results.append(cite(p, rank, score, pick_highlight(p.text, scorer), evidence, title, more))
         return results
 
 

@@ -79,6 +79,8 @@ def test_ask_json_fields(fixture_index):
     assert len(data["results"]) == 3
     top = data["results"][0]
     assert set(top) == {
+        "speaker_title",
+        "more",
         "rank",
         "score",
         "confidence",

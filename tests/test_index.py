@@ -25,8 +25,10 @@ def build(out, corpus=(CORPUS,), options=HASH, **kw):
     return build_index(list(corpus), out, options, **kw)
 
 
-def search(index, query, k=5, mode="hybrid", **filters):
-    return index.search(query, k=k, options=SearchOptions(mode=mode, filters=filters))
+def search(index, query, k=5, mode="hybrid", flat=False, **filters):
+    """One result per turn; ``flat``: the k best passages."""
+    method = index.search_passages if flat else index.search
+    return method(query, k=k, options=SearchOptions(mode=mode, filters=filters))
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +98,12 @@ def test_result_fields_and_question(built):
 
 def test_filters_apply_before_ranking(built):
     index = load_index(built[0])
+    li_turns = {(p.briefing_id, p.turn_index) for p in index.passages if p.speaker == "Li Kuiwen"}
     for mode in MODES:
-        res = search(index, "exotic pets", k=4, mode=mode, speaker="li kuiwen")
+        res = search(index, "exotic pets", k=4, mode=mode, flat=True, speaker="li kuiwen")
         assert len(res) == 4 and {r.speaker for r in res} == {"Li Kuiwen"}
+        turns = search(index, "exotic pets", k=len(li_turns) + 5, mode=mode, speaker="li kuiwen")
+        assert {(r.briefing_id, r.turn_index) for r in turns} == li_turns  # every matching turn, once
         res = search(index, "exotic pets", k=3, mode=mode, role="reporter")
         assert len(res) == 3 and {r.role for r in res} == {"reporter"}
         res = search(index, "trade", k=50, mode=mode, outlet="zhinews")
@@ -111,9 +116,12 @@ def test_filters_apply_before_ranking(built):
 
 def test_filter_with_fewer_matches_than_k(built):
     index = load_index(built[0])
-    res = search(index, "anything", k=20, briefing="scio-2022-01-14-import-export-2021")
-    n = len([p for p in index.passages if p.briefing_id == "scio-2022-01-14-import-export-2021"])
-    assert len(res) == n < 20
+    res = search(index, "anything", k=20, flat=True, briefing="scio-2022-01-14-import-export-2021")
+    mine = [p for p in index.passages if p.briefing_id == "scio-2022-01-14-import-export-2021"]
+    assert len(res) == len(mine) < 20
+    turns = search(index, "anything", k=20, briefing="scio-2022-01-14-import-export-2021")
+    assert len(turns) == len({p.turn_index for p in mine}) < len(mine)
+    assert sum(1 + len(r.more) for r in turns) == len(mine)  # each passage once: leading a turn, or in more
 
 
 def test_incremental_add(tmp_path):
@@ -260,7 +268,7 @@ def test_hnsw_index_saves_its_search_breadth_and_ranks_like_flat(built, tmp_path
             r for r, _ in flat.rank(query, 5, SearchOptions(mode="dense"))
         ]
         # filtered to a small set, HNSW may find fewer than k: the exact fallback fills them
-        res = search(hnsw, query, k=4, mode="dense", speaker="li kuiwen")
+        res = search(hnsw, query, k=4, mode="dense", flat=True, speaker="li kuiwen")
         assert len(res) == 4 and {r.speaker for r in res} == {"Li Kuiwen"}
 
 

@@ -1,0 +1,226 @@
+"""How results read: the answer first, then its sources, each cited.
+
+As text for a terminal (``print_text``), Markdown quote blocks to paste into an article or notes
+(``to_markdown``), CSV rows for a spreadsheet (``to_csv``) and JSON for programs (``to_json``).
+Everything shown is the transcript's own text: the answer is the results' answering sentences,
+never new words.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+from typing import Any
+
+from briefqa.cite import GOOD_MATCH, SearchResult
+
+# Transcripts published as Markdown escape brackets and stars ("\[moderator\]"); a reader wants
+# the characters. Offsets and JSON keep the transcript's text as it is.
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
+# A sentence end followed by a capital: "No. 1 Central Document" goes on.
+_SENTENCE_END = re.compile(r"[.!?][\"”’)]?(?=\s+[A-Z\"“‘(])")
+_PARAGRAPH = re.compile(r"\n\s*\n|(?<=[.!?\"”])[ \t]*\n")  # a blank line, or a line ending a sentence
+QUESTION_CHARS = 160  # a reporter's question is cut here (at a sentence or word end)
+EXCERPT_CHARS = 600  # longer passages show the answering sentence with a sentence either side
+ANSWER_SENTENCES = 2
+HIGHLIGHT = "bold yellow"
+PLAIN_MARK = "**"  # the answering sentence's marker where there is no colour (piped, NO_COLOR)
+
+
+def plain(text: str) -> str:
+    """Transcript text for reading: Markdown escapes removed, white space collapsed."""
+    return " ".join(_ESCAPE.sub(r"\1", text).split())
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at a sentence end (or else a word end), marked '…'."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    ends = [m.end() for m in _SENTENCE_END.finditer(head)]
+    if ends and ends[-1] >= limit // 2:
+        return head[: ends[-1]] + " …"
+    cut = head.rsplit(" ", 1)[0] if " " in head else head
+    return cut.rstrip(",;:—-") + "…"
+
+
+def speaker(r: SearchResult) -> str:
+    """The speaker as the transcript gives them, with their title where it gives one."""
+    return f"{r.speaker}, {r.speaker_title}" if r.speaker_title else r.speaker
+
+
+def long_date(day: date | None) -> str:
+    return f"{day.day} {day:%B %Y}" if day else "date unknown"
+
+
+def answer(results: list[SearchResult]) -> list[tuple[str, int]]:
+    """The sentences that best answer, with the rank of the result each comes from: the top
+    results' answering sentences, while they are good matches. Empty when none is."""
+    sentences: list[tuple[str, int]] = []
+    for r in results:
+        if r.confidence < GOOD_MATCH or len(sentences) == ANSWER_SENTENCES:
+            break
+        text = plain(r.highlight)
+        if text not in (s for s, _ in sentences):
+            sentences.append((text, r.rank))
+    return sentences
+
+
+def excerpt(r: SearchResult) -> tuple[str, str, str]:
+    """(before, answering sentence, after) of a result's passage; a long passage is cut to a
+    sentence either side of the answering one."""
+    start, end = r.highlight_start - r.char_start, r.highlight_end - r.char_start
+    before, hit, after = plain(r.text[:start]), plain(r.text[start:end]), plain(r.text[end:])
+    if len(before) + len(hit) + len(after) > EXCERPT_CHARS:
+        tail = [m.end() for m in _SENTENCE_END.finditer(before)]
+        before = "… " + before[tail[-2] :].lstrip() if len(tail) >= 2 else before
+        head = [m.end() for m in _SENTENCE_END.finditer(after)]
+        after = after[: head[0]] + " …" if head and head[0] < len(after) else after
+    return before, hit, after
+
+
+def more_parts(r: SearchResult) -> str:
+    """'parts 3 and 5' of the turn, for the turn's other matching passages."""
+    parts = sorted((m.passage_id.rsplit(".", 1)[-1] for m in r.more), key=lambda p: int(p) if p.isdigit() else 0)
+    if len(parts) == 1:
+        return f"part {parts[0]}"
+    return "parts " + ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def to_json(query: str, mode: str, results: list[SearchResult], good_match: bool) -> dict[str, Any]:
+    return {
+        "query": query,
+        "mode": mode,
+        "good_match": good_match,
+        "answer": [{"text": text, "result": rank} for text, rank in answer(results)],
+        "results": [r.model_dump(mode="json") for r in results],
+    }
+
+
+def _md(text: str) -> str:
+    return re.sub(r"([\\`*_\[\]<>])", r"\\\1", text)
+
+
+def markdown_citation(r: SearchResult) -> str:
+    return f"{speaker(r)}, {r.briefing_title}, {long_date(r.held_on)} (turn {r.turn_index})"
+
+
+def to_markdown(query: str, results: list[SearchResult], good_match: bool) -> str:
+    """The answer, then a quote block per result, ready to paste."""
+    lines = [f"**Q:** {_md(query)}", ""]
+    if not good_match:
+        return "\n".join(lines + ["No good match: nothing in the index comes close to this question.", ""])
+    sentences = answer(results)
+    lines += ["**A:** " + " ".join(f"{_md(text)} [{rank}]" for text, rank in sentences), ""]
+    for r in results:
+        lines.append(f'> **[{r.rank}]** "{_md(plain(r.highlight))}" — {_md(markdown_citation(r))}')
+        lines.append("")
+    return "\n".join(lines)
+
+
+CSV_COLUMNS = [
+    "rank", "speaker", "speaker_title", "role", "held_on", "briefing_id", "briefing_title", "turn", "passage_id",
+    "char_start", "char_end", "confidence", "highlight", "text", "question_outlet", "question", "more_passages",
+]  # fmt: skip
+
+
+def to_csv(results: list[SearchResult]) -> str:
+    """One row per result, the transcript's text as it is (offsets refer to it)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in results:
+        writer.writerow(
+            [
+                r.rank, r.speaker, r.speaker_title or "", r.role, r.held_on or "", r.briefing_id, r.briefing_title,
+                r.turn_index, r.passage_id, r.char_start, r.char_end, f"{r.confidence:.4f}", r.highlight, r.text,
+                r.question.outlet if r.question else "", r.question.text if r.question else "", len(r.more),
+            ]
+        )  # fmt: skip
+    return out.getvalue()
+
+
+def fit(text: str, width: int) -> str:
+    """One line of at most ``width`` characters, cut at a word end: a citation never wraps."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:·— ") + "…"
+
+
+def print_wrapped(console: Any, text: Any, indent: int = 4, first: int | None = None) -> None:
+    """Rich ``text`` wrapped at word ends, indented (the first line by ``first``, if given), with
+    no trailing spaces: piped text gets pasted."""
+    from rich.text import Text
+
+    for number, wrapped in enumerate(text.wrap(console, console.width - indent)):
+        wrapped.rstrip()
+        margin = first if number == 0 and first is not None else indent
+        console.print(Text(" " * margin) + wrapped, no_wrap=True, overflow="ignore", crop=False)
+
+
+def print_turns(console: Any, briefing: Any, turns: list[Any], focus: int | None = None) -> None:
+    """A briefing's heading, then the turns given, each under its speaker (with title) and role;
+    the ``focus`` turn's label stands out."""
+    from rich.text import Text
+
+    people = [*briefing.officials, *([briefing.chair] if briefing.chair else [])]
+    titles = {p.name: p.title for p in people if p.title}
+    console.print(Text(briefing.title, style="bold"))
+    console.print(Text(f"held {briefing.held_on or '?'} · published {briefing.published_on or '?'}", style="dim"))
+    console.print(Text(briefing.source, style="dim"), overflow="fold")
+    for t in turns:
+        answers = f" · answers turn {t.answers_turn}" if t.answers_turn is not None else ""
+        who = f"{t.speaker}, {titles[t.speaker]}" if t.speaker in titles else t.speaker
+        marker = " ◀" if t.index == focus and not (console.is_terminal and not console.no_color) else ""
+        console.print()
+        label = Text(f"[{t.index}] {who}", style="bold reverse" if t.index == focus else "bold")
+        print_wrapped(console, label + Text(f" · {t.role}{answers}{marker}", style="dim"), first=0)
+        for paragraph in _PARAGRAPH.split(t.text):
+            if paragraph.strip():
+                print_wrapped(console, Text(plain(paragraph)))
+
+
+def print_text(console: Any, results: list[SearchResult], index_option: str = "") -> None:
+    """The answer, then each result: who (with title), where and when, the question it answers,
+    the passage with its answering sentence marked, where else in the turn it matched, and the
+    command that reads around it (``index_option``: the --index it needs, if any)."""
+    from rich.text import Text
+
+    width = console.width
+    marked = console.is_terminal and not console.no_color
+
+    def block(text: Text) -> None:
+        print_wrapped(console, text)
+
+    def line(text: str, style: str = "") -> None:
+        console.print(Text(fit(text, width), style=style), no_wrap=True, overflow="ellipsis")
+
+    sentences = answer(results)
+    line("Answer", "bold")
+    body = Text()
+    for text, rank in sentences:
+        body.append(text)
+        body.append(f" [{rank}] ", style="bold")
+    block(body)
+    console.print()
+    for r in results:
+        line(f"[{r.rank}] {speaker(r)}", "bold")
+        where = f" · {r.held_on or 'date unknown'} · turn {r.turn_index} · confidence {r.confidence:.2f}"
+        line("    " + fit(r.briefing_title, max(width - 4 - len(where), 12)) + where, "dim")
+        if r.question:
+            asked = shorten(plain(r.question.text), QUESTION_CHARS)
+            block(Text(f"Q ({r.question.outlet}): {asked}", style="dim italic"))
+        before, hit, after = excerpt(r)
+        passage = Text()
+        passage.append(before + " " if before else "")
+        passage.append(hit if marked else f"{PLAIN_MARK}{hit}{PLAIN_MARK}", style=HIGHLIGHT if marked else "")
+        passage.append(" " + after if after else "")
+        block(passage)
+        if r.more:
+            noun = "passage" if len(r.more) == 1 else "passages"
+            line(f"    also matched: {len(r.more)} more {noun} of this turn ({more_parts(r)})", "dim")
+        block(Text(f"briefqa show {r.briefing_id} --turn {r.turn_index}{index_option}", style="dim"))
+        console.print()
