@@ -213,3 +213,72 @@ def test_briefings_reads_at_80_columns():
     flat = " ".join(result.output.split())
     assert "SCIO briefing on China Customs' efforts to safeguard borders and advance Chinese modernization" in flat
     assert "30 turns; officials: Yu Jianhua, Sun Yuning, Zhao Zenglian" in flat
+
+
+# --- what a reader sees: the answer first, one result per turn, formats ----------------------
+
+QUESTION = "How many exotic animals did customs intercept at ports?"
+
+
+def ask_output(index, *args):
+    result = runner.invoke(app, ["ask", QUESTION, "--index", str(index), *args], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_ask_text_answers_first_and_marks_the_answer_when_piped(fixture_index):
+    out = ask_output(fixture_index, "-k", "3")
+    lines = out.splitlines()
+    assert lines[0] == "Answer"
+    data = ask_json(fixture_index, QUESTION, "-k", "3")
+    first = data["answer"][0]
+    assert first["result"] == 1 and first["text"] in " ".join(data["results"][0]["text"].split())
+    assert f"{first['text'].split()[0]}" in lines[1] and " [1]" in out.split("\n\n")[0]
+    assert "[1] Wang Lin, vice minister of the General Administration of Customs of China" in out  # title
+    assert "**" in out  # the answering sentence is marked without colour
+    assert "briefqa show scio-2025-02-10-port-security --turn" in out
+    assert all(len(line) <= 80 and line == line.rstrip() for line in lines)  # fits, nothing trailing
+    turns = [(r["briefing_id"], r["turn_index"]) for r in data["results"]]
+    assert len(turns) == len(set(turns)) == 3  # three different turns
+
+
+def test_ask_markdown_gives_quote_blocks_to_paste(fixture_index):
+    out = ask_output(fixture_index, "-k", "2", "--format", "markdown")
+    data = ask_json(fixture_index, QUESTION, "-k", "2")
+    top = data["results"][0]
+    assert out.startswith(f"**Q:** {QUESTION}\n\n**A:** ")
+    quote = " ".join(top["highlight"].split())
+    held = "10 February 2025"
+    assert f'> **[1]** "{quote}" — {top["speaker"]}' in out
+    assert f"{held} (turn {top['turn_index']})" in out
+
+
+def test_ask_csv_has_one_row_per_result(fixture_index):
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(ask_output(fixture_index, "-k", "3", "--format", "csv"))))
+    data = ask_json(fixture_index, QUESTION, "-k", "3")
+    assert [r["passage_id"] for r in rows] == [r["passage_id"] for r in data["results"]]
+    assert rows[0]["text"] == data["results"][0]["text"]  # the transcript's text, as offsets refer to it
+    assert rows[0]["speaker_title"] == (data["results"][0]["speaker_title"] or "")
+
+
+def test_show_turn_with_context_reads_around_a_citation(fixture_index):
+    result = runner.invoke(
+        app,
+        ["show", "scio-2025-02-10-port-security", "--turn", "3", "--context", "1", "--index", str(fixture_index)],
+        terminal_width=80,
+    )
+    assert result.exit_code == 0, result.output
+    labels = [line for line in result.stdout.splitlines() if line.startswith("[")]
+    assert [label.split("]")[0] for label in labels] == ["[2", "[3", "[4"]
+    assert labels[1].startswith("[3] Wang Lin, vice minister") and "◀" in result.stdout  # the turn asked for
+    data = json.loads(
+        runner.invoke(
+            app, ["show", "scio-2025-02-10-port-security", "-t", "1", "--index", str(fixture_index), "--json"]
+        ).stdout
+    )
+    assert [t["index"] for t in data["turns"]] == [1, 2, 3]
+    bad = runner.invoke(app, ["show", "scio-2025-02-10-port-security", "-t", "99", "--index", str(fixture_index)])
+    assert bad.exit_code == 1 and "--turn must be 1 to" in bad.output
