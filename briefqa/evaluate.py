@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, computed_field
 
@@ -175,9 +176,13 @@ def turn_id(p: Passage) -> str:
     return f"{p.briefing_id}#{p.turn_index}"
 
 
-def evaluate(index, questions: list[EvalQuestion], variants: Sequence[SearchOptions]) -> list[ModeReport]:
+def evaluate(
+    index, questions: list[EvalQuestion], variants: Sequence[SearchOptions], by: Literal["turn", "passage"] = "turn"
+) -> list[ModeReport]:
     """Run every question through a loaded index once per search variant and score the turns it
-    returns (each turn's best passage stands for it)."""
+    returns, as ``Index.search`` gives them (each turn's best passage stands for it); ``by="passage"``
+    scores the flat passage ranking instead (``Index.search_passages``), for comparison."""
+    unit = turn_id if by == "turn" else (lambda p: p.id)
     texts = index.texts()
     passages = index.passages
     spans = {q.id: evidence_spans(q, texts) for q in questions}
@@ -186,11 +191,11 @@ def evaluate(index, questions: list[EvalQuestion], variants: Sequence[SearchOpti
         relevant = relevant_passages(q, spans[q.id], passages)
         if not relevant:
             raise EvalError(f"question {q.id}: its evidence lies in no indexed passage")
-        qrels[q.id] = {turn_id(p) for p in passages if p.id in relevant}
+        qrels[q.id] = {unit(p) for p in passages if p.id in relevant}
     reports = []
     for options in variants:
-        tops = {q.id: [turns[0][0] for turns in index.rank_turns(q.question, EVAL_DEPTH, options)] for q in questions}
-        run = {qid: [turn_id(passages[row]) for row in rows] for qid, rows in tops.items()}
+        tops = {q.id: _top_rows(index, q.question, options, by) for q in questions}
+        run = {qid: [unit(passages[row]) for row in rows] for qid, rows in tops.items()}
         aggregate, per_question = score_run(qrels, run)
         results = []
         for q in questions:
@@ -216,6 +221,12 @@ def evaluate(index, questions: list[EvalQuestion], variants: Sequence[SearchOpti
         aggregate[SPEAKER_AT_1] = sum(r.metrics[SPEAKER_AT_1] for r in results) / len(results)
         reports.append(ModeReport(options=options, aggregate=aggregate, questions=results))
     return reports
+
+
+def _top_rows(index, question: str, options: SearchOptions, by: str) -> list[int]:
+    if by == "turn":
+        return [group[0][0] for group in index.rank_turns(question, EVAL_DEPTH, options)]
+    return [row for row, _ in index.rank(question, EVAL_DEPTH, options)]
 
 
 def parse_floor(spec: str) -> tuple[str, float]:

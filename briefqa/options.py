@@ -106,7 +106,7 @@ class SearchOptions(BaseModel):
         default=100, ge=1, description="Candidates taken from each ranker (before fusing, and grouping by turn)."
     )
     date_weight: float = Field(
-        default=0.3,
+        default=0.5,
         ge=0.0,
         description="Hybrid: for a question that names a time ('in October 2022'), added to the fused score "
         "(0-1) of passages held then, less with each month away; 0 turns it off.",

@@ -25,6 +25,7 @@ _PARAGRAPH = re.compile(r"\n\s*\n|(?<=[.!?\"”])[ \t]*\n")  # a blank line, or 
 QUESTION_CHARS = 160  # a reporter's question is cut here (at a sentence or word end)
 EXCERPT_CHARS = 600  # longer passages show the answering sentence with a sentence either side
 ANSWER_SENTENCES = 2
+MORE_PARTS_LISTED = 5
 HIGHLIGHT = "bold yellow"
 PLAIN_MARK = "**"  # the answering sentence's marker where there is no colour (piped, NO_COLOR)
 
@@ -221,6 +222,9 @@ def print_text(console: Any, results: list[SearchResult], index_option: str = ""
         block(passage)
         if r.more:
             noun = "passage" if len(r.more) == 1 else "passages"
-            line(f"    also matched: {len(r.more)} more {noun} of this turn ({more_parts(r)})", "dim")
-        block(Text(f"briefqa show {r.briefing_id} --turn {r.turn_index}{index_option}", style="dim"))
+            parts = f" ({more_parts(r)})" if len(r.more) <= MORE_PARTS_LISTED else ""
+            line(f"    also matched: {len(r.more)} more {noun} of this turn{parts}", "dim")
+        # One line, however long: a command broken inside an id cannot be pasted back.
+        show = f"    briefqa show {r.briefing_id} --turn {r.turn_index}{index_option}"
+        console.print(Text(show, style="dim"), no_wrap=True, overflow="ignore", crop=False)
         console.print()

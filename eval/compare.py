@@ -1,11 +1,14 @@
-"""Compare retrieval variants on the question set: prints the table in eval/README.md.
+"""Compare retrieval variants: prints the tables in eval/README.md.
 
-    python eval/compare.py [--questions eval/questions.jsonl] [--corpus corpus]
+    python eval/compare.py --levers --archive ARCHIVE_INDEX   # search levers, both question sets
+    python eval/compare.py [--questions eval/questions.jsonl] [--corpus corpus]   # build variants
 
-For each embedding context (what is embedded before a passage's text) and passage size, builds an
-index with the real model in a temporary directory, then scores dense, BM25 and both fusions
-for hybrid. Queries are encoded as `briefqa ask` encodes them (the index's ONNX export). The
-defaults in briefqa (ChunkSettings, SearchOptions) are the best row of this table.
+--levers scores the search-time levers one at a time, each added to the ones above it, on the
+SCIO set over index/ and on the White House set over a built archive index, side by side: a lever
+is kept only when it wins on both. Without it: for each embedding context (what is embedded
+before a passage's text) and passage size, builds an index of the SCIO corpus with the real model
+in a temporary directory, then scores dense, BM25 and both fusions for hybrid. Queries are
+encoded as `briefqa ask` encodes them (the index's ONNX export).
 """
 
 from __future__ import annotations
@@ -27,11 +30,56 @@ PASSAGE_TOKENS = [200, 120]
 DENSE_WEIGHTS = [0.3, 0.5, 0.7]  # for weighted fusion: the dense score's share
 
 
+WH_QUESTIONS = [ROOT / "eval" / "whitehouse-2022q4.jsonl", ROOT / "eval" / "whitehouse-other.jsonl"]
+LEVER_METRICS = ("Success@1", "Success@5", "MRR@10", "speaker@1")
+BEFORE = SearchOptions(date_weight=0, reporter_weight=0, depth=50)  # hybrid as it was before the levers
+# (label, options, scored by): each row adds one lever to the row above; "~" rows try a variant of
+# a kept lever and are not carried down.
+LEVERS: list[tuple[str, SearchOptions, str]] = [
+    ("dense alone", SearchOptions(mode="dense", depth=50), "passage"),
+    ("bm25 alone", SearchOptions(mode="bm25", depth=50), "passage"),
+    ("hybrid, weighted 0.5, 50 deep (before)", BEFORE, "passage"),
+    ("~ rrf fusion", BEFORE.model_copy(update={"fusion": "rrf"}), "passage"),
+    ("+ date preference 0.5", DATED := BEFORE.model_copy(update={"date_weight": 0.5}), "passage"),
+    ("+ reporters' restatements yield 0.2", YIELD := DATED.model_copy(update={"reporter_weight": 0.2}), "passage"),
+    ("+ one result per turn", YIELD, "turn"),
+    ("+ candidates 100 deep (the defaults)", SearchOptions(), "turn"),
+    ("~ date preference 0.3", SearchOptions(date_weight=0.3), "turn"),
+    ("~ date preference 0.7", SearchOptions(date_weight=0.7), "turn"),
+    ("~ reporters yield 0.3", SearchOptions(reporter_weight=0.3), "turn"),
+    ("~ dense weight 0.4", SearchOptions(dense_weight=0.4), "turn"),
+    ("~ dense weight 0.6", SearchOptions(dense_weight=0.6), "turn"),
+    ("~ rrf fusion", SearchOptions(fusion="rrf"), "turn"),
+]
+
+
+def levers(scio_index: Path, archive: Path) -> None:
+    sets = [("SCIO", load_index(scio_index), load_questions(ROOT / "eval" / "questions.jsonl"))]
+    sets.append(("White House", load_index(archive), load_questions(*WH_QUESTIONS)))
+    header = " | ".join(f"{name} {m}" for name, _, _ in sets for m in LEVER_METRICS)
+    print(f"| lever | scored by | {header} |")
+    print("|---" * (2 + len(sets) * len(LEVER_METRICS)) + "|")
+    for label, options, by in LEVERS:
+        cells = []
+        for _, index, questions in sets:
+            (report,) = evaluate(index, questions, [options], by=by)  # type: ignore[arg-type]
+            cells += [f"{report.aggregate[m]:.3f}" for m in LEVER_METRICS]
+        print(f"| {label} | {by} | " + " | ".join(cells) + " |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument("--levers", action="store_true", help="score the search levers on both question sets")
+    parser.add_argument("--index", type=Path, default=ROOT / "index", help="--levers: the SCIO index")
+    parser.add_argument("--archive", type=Path, help="--levers: an index of the White House archive")
     args = parser.parse_args()
+    if args.levers:
+        if not args.archive:
+            parser.error("--levers needs --archive: an index of ../shared/corpora/whitehouse-press-briefings")
+        levers(args.index, args.archive)
+        return
 
     questions = load_questions(args.questions)
     embedder = load_embedder("all-MiniLM-L6-v2")
