@@ -12,7 +12,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Optional, get_args
+from typing import Annotated, Any, Literal, Optional, get_args
 
 import typer
 import typer.core
@@ -43,6 +43,7 @@ IndexOpt = Annotated[
     Optional[Path], typer.Option("--index", "-i", metavar="DIR", help="Index directory (default: index/).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+EvalFormat = Literal["text", "json", "markdown"]
 FusionOpt = Annotated[
     Fusion, typer.Option(help="Hybrid's fusion: weighted (min-max normalised scores) or rrf (reciprocal rank).")
 ]
@@ -476,13 +477,32 @@ def eval_command(
             help="A floor such as Success@5=0.9, for every mode evaluated; repeatable.",
         ),
     ] = None,
-    as_json: JsonOpt = False,
+    save_baseline: Annotated[
+        Optional[Path], typer.Option(metavar="FILE", help="Save this run's scores, to compare later runs with.")
+    ] = None,
+    baseline: Annotated[
+        Optional[Path],
+        typer.Option(
+            metavar="FILE", help="Fail when a metric fell by more than --tolerance, or a question that passed fails."
+        ),
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option(min=0.0, metavar="X", help="With --baseline: how far a metric may fall.")
+    ] = 0.01,
+    junit: Annotated[
+        Optional[Path], typer.Option(metavar="FILE", help="Also write JUnit XML: a test case per question.")
+    ] = None,
+    output: Annotated[
+        EvalFormat, typer.Option("--format", help="text, json, or markdown (for a CI job's summary page).")
+    ] = "text",
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """Score retrieval on a question set: Success@1/5/10, R@5, MRR@10, nDCG@10, speaker@1 per mode.
 
-    Lists the questions missed in the top 5 and exits 1 when a --fail-under floor is not met.
+    Lists the questions missed in the top 5, and exits 1 when a --fail-under floor is not met or
+    a --baseline run did better.
 
-    Example: briefqa eval --mode hybrid --fail-under Success@5=0.9 --fail-under MRR@10=0.6
+    Example: briefqa eval --mode hybrid --fail-under Success@5=0.9 --baseline eval/baseline.json
     """
     from briefqa.evaluate import (
         DEFAULT_QUESTIONS,
@@ -492,8 +512,12 @@ def eval_command(
         evaluate,
         failed_floors,
         load_questions,
+        load_report,
         parse_floor,
+        regressions,
         report_json,
+        report_junit,
+        report_markdown,
     )
     from briefqa.options import SearchOptions
     from briefqa.settings import PROJECT_ROOT
@@ -505,6 +529,7 @@ def eval_command(
     ]
     try:
         floors = [parse_floor(spec) for spec in fail_under or []]
+        before = load_report(baseline) if baseline else None
         question_set = load_questions(*question_files)
         idx = _open_index(index)
         reports = evaluate(idx, question_set, variants)
@@ -518,15 +543,37 @@ def eval_command(
         question_count=len(question_set),
         modes=reports,
     )
-    if as_json:
+    output = "json" if as_json else output
+    if output == "json":
         sys.stdout.write(report_json(report) + "\n")
+    elif output == "markdown":
+        sys.stdout.write(report_markdown(report))
     else:
         _render_eval(report, METRICS)
-    failures = failed_floors(reports, floors)
+    if save_baseline:
+        _write_atomically(save_baseline, report_json(report) + "\n")
+    if junit:
+        _write_atomically(junit, report_junit(report))
+    failures = failed_floors(reports, floors) + (regressions(report, before, tolerance) if before else [])
     for line in failures:
         typer.echo(f"FAIL {line}", err=True)
     if failures:
         raise typer.Exit(1)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a whole file or leave the old one: a killed run never leaves half a baseline."""
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError as err:
+        _fail(f"{path}: cannot be written ({err.strerror})")
 
 
 def _render_eval(report: Any, metrics: tuple[str, ...]) -> None:

@@ -253,3 +253,75 @@ def failed_floors(reports: list[ModeReport], floors: list[tuple[str, float]]) ->
 
 def report_json(report: EvalReport) -> str:
     return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False)
+
+
+PASS_DEPTH = 5  # a question passes when a relevant turn is in the top 5 (what a first screen shows)
+
+
+def load_report(path: Path) -> EvalReport:
+    """A report saved with ``briefqa eval --save-baseline``."""
+    try:
+        return EvalReport.model_validate_json(Path(path).read_bytes())
+    except OSError as err:
+        raise EvalError(f"{path}: cannot read the baseline ({err.strerror})") from None
+    except ValidationError:
+        raise EvalError(f"{path}: not a baseline saved by 'briefqa eval --save-baseline'; save one again") from None
+
+
+def regressions(report: EvalReport, baseline: EvalReport, tolerance: float) -> list[str]:
+    """One line per metric that fell by more than ``tolerance`` since the baseline, and per
+    question that passed then and fails now (with what comes first instead), mode by mode."""
+    lines = []
+    before = {m.label: m for m in baseline.modes}
+    for mode in report.modes:
+        old = before.get(mode.label)
+        if old is None:
+            continue
+        for name, value in mode.aggregate.items():
+            if name in old.aggregate and value < old.aggregate[name] - tolerance:
+                lines.append(f"{mode.label}: {name} fell from {old.aggregate[name]:.3f} to {value:.3f}")
+        passed = {q.id for q in old.questions if q.first_relevant_rank and q.first_relevant_rank <= PASS_DEPTH}
+        for q in mode.missed(PASS_DEPTH):
+            if q.id in passed:
+                first = " ".join((q.top_text or "").split())[:100]
+                lines.append(f"{mode.label}: {q.id} passed and now fails; first is {q.top_speaker}: {first}")
+    return lines
+
+
+def report_markdown(report: EvalReport) -> str:
+    """The metrics table and the missed questions, for a CI job's summary page."""
+    labels = [m.label for m in report.modes]
+    lines = [f"### Retrieval: {report.question_count} questions ({report.questions_file})", ""]
+    lines += ["| metric | " + " | ".join(labels) + " |", "|---" * (1 + len(labels)) + "|"]
+    lines += [f"| {name} | " + " | ".join(f"{m.aggregate[name]:.3f}" for m in report.modes) + " |" for name in METRICS]
+    for m in report.modes:
+        missed = m.missed(PASS_DEPTH)
+        lines += ["", f"**{m.label}**: {len(missed)} question(s) missed in the top {PASS_DEPTH}", ""]
+        lines += [f"- `{q.id}` {q.question} (expected {q.expected_speaker}; first {q.top_speaker})" for q in missed]
+    return "\n".join(lines) + "\n"
+
+
+def report_junit(report: EvalReport) -> str:
+    """JUnit XML: a test suite per mode, a test case per question, failed when no relevant turn is
+    in the top 5; for CI systems that show test results."""
+    from xml.etree import ElementTree as ET
+
+    suites = ET.Element("testsuites", name="briefqa eval")
+    for m in report.modes:
+        missed = {q.id for q in m.missed(PASS_DEPTH)}
+        suite = ET.SubElement(
+            suites, "testsuite", name=f"briefqa eval {m.label}", tests=str(len(m.questions)), failures=str(len(missed))
+        )
+        for q in m.questions:
+            case = ET.SubElement(
+                suite, "testcase", classname=f"briefqa.eval.{m.options.mode}", name=f"{q.id} {q.question}"
+            )
+            if q.id in missed:
+                found = f"rank {q.first_relevant_rank}" if q.first_relevant_rank else "not in the top 10"
+                failure = ET.SubElement(case, "failure", message=f"no relevant turn in the top {PASS_DEPTH} ({found})")
+                failure.text = (
+                    f"expected {q.expected_speaker}: {q.expected_quote}\n"
+                    f"first    {q.top_speaker} ({q.top_passage_id}): {' '.join((q.top_text or '').split())[:300]}"
+                )
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

@@ -174,3 +174,52 @@ def test_quotes_match_across_hard_wrapped_lines_and_nothing_else_is_loosened():
     )
     with pytest.raises(EvalError, match="quote not found"):
         evidence_spans(wrong, {"b": text})
+
+
+def test_eval_baseline_catches_a_fallen_metric_and_a_question_that_now_fails(hash_index, tmp_path):
+    questions = write_questions(tmp_path / "q.jsonl")
+    base = ["eval", "--questions", str(questions), "--index", str(hash_index), "--mode", "bm25"]
+    saved = tmp_path / "ci" / "baseline.json"
+    first = runner.invoke(app, base + ["--save-baseline", str(saved)])
+    assert first.exit_code == 0, first.output
+    same = runner.invoke(app, base + ["--baseline", str(saved)])
+    assert same.exit_code == 0, same.output  # nothing changed, nothing fails
+
+    # a baseline that did better: a higher MRR, and a question that passed which now fails
+    data = json.loads(saved.read_text())
+    mode = data["modes"][0]
+    mode["aggregate"]["MRR@10"] += 0.2
+    now = runner.invoke(app, base + ["--json"])
+    mode["questions"][0]["first_relevant_rank"] = 1
+    better = tmp_path / "better.json"
+    better.write_text(json.dumps(data))
+    report = json.loads(now.stdout)["modes"][0]
+    report["questions"][0]["first_relevant_rank"] = None  # make the first question fail now
+    from briefqa.evaluate import EvalReport, regressions
+
+    current = EvalReport.model_validate({**json.loads(now.stdout), "modes": [report]})
+    lines = regressions(current, EvalReport.model_validate(data), tolerance=0.01)
+    assert any("MRR@10 fell from" in line for line in lines)
+    assert any(f"{report['questions'][0]['id']} passed and now fails; first is" in line for line in lines)
+    failed = runner.invoke(app, base + ["--baseline", str(better)])
+    assert failed.exit_code == 1 and "FAIL bm25: MRR@10 fell from" in failed.output
+    lenient = runner.invoke(app, base + ["--baseline", str(better), "--tolerance", "0.5"])
+    assert lenient.exit_code == 0, lenient.output
+    bad = runner.invoke(app, base + ["--baseline", str(questions)])
+    assert bad.exit_code == 1 and "not a baseline saved by 'briefqa eval --save-baseline'" in bad.output
+
+
+def test_eval_markdown_and_junit_reports(hash_index, tmp_path):
+    from xml.etree import ElementTree as ET
+
+    questions = write_questions(tmp_path / "q.jsonl")
+    junit = tmp_path / "junit.xml"
+    args = ["eval", "--questions", str(questions), "--index", str(hash_index), "--mode", "dense", "--mode", "bm25"]
+    result = runner.invoke(app, args + ["--format", "markdown", "--junit", str(junit)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("### Retrieval: 2 questions") and "| metric | dense | bm25 |" in result.stdout
+    suites = ET.parse(junit).getroot()
+    assert [s.get("name") for s in suites] == ["briefqa eval dense", "briefqa eval bm25"]
+    for suite in suites:
+        cases = suite.findall("testcase")
+        assert len(cases) == 2 and int(suite.get("failures")) == sum(c.find("failure") is not None for c in cases)
