@@ -22,12 +22,12 @@ MIN_WORDS = 8
 
 # Confidence that a passage answers a question: a logistic model of its cosine similarity to the
 # question and the share of the question's (IDF-weighted) words it holds. Fitted by
-# eval/calibrate.py on the evaluation questions' top-10 passages (relevant or not) and on
+# eval/calibrate.py on the evaluation questions' first results (relevant or not) and on
 # questions the corpus cannot answer (eval/no-answer.jsonl); see eval/README.md.
-CONFIDENCE_WEIGHTS = (9.31, 3.11, -5.69)  # similarity, coverage, intercept
-# Below this no result is likely to answer: in the calibration, 90 of 94 answerable questions had
-# a result at or above it in their top 5, and 38 of 40 unanswerable ones had none.
-GOOD_MATCH = 0.17
+CONFIDENCE_WEIGHTS = (9.08, 0.96, -3.92)  # similarity, coverage, intercept
+# Below this no result is likely to answer: in the calibration, 92 of 94 answerable questions had
+# a result at or above it in their top 5, and none of 40 unanswerable ones had.
+GOOD_MATCH = 0.27
 
 
 class MatchEvidence(BaseModel):

@@ -3,7 +3,7 @@
     python eval/calibrate.py [--index index] [--questions eval/questions.jsonl ...]
 
 The first result of the default search for every question of the evaluation sets is labelled
-relevant (it holds an evidence quote) or not; for every question of eval/no-answer.jsonl
+relevant (its turn holds an evidence quote) or not; for every question of eval/no-answer.jsonl
 (questions the corpus cannot answer) it is not. A logistic regression of relevance on (cosine
 similarity, IDF-weighted word coverage) gives the weights: a result's confidence is then the
 chance that a first result with its figures answers the question. GOOD_MATCH is the confidence
@@ -50,8 +50,11 @@ def main() -> None:
     for path in args.questions:
         for q in load_questions(path):
             relevant = relevant_passages(q, evidence_spans(q, texts), index.passages)
-            results = index.search(q.question, k=5)
-            answerable.append([(r.similarity, r.coverage, int(r.passage_id in relevant)) for r in results])
+            turns = {(p.briefing_id, p.turn_index) for p in index.passages if p.id in relevant}
+            results = index.search(q.question, k=5)  # one per turn, as the evaluation scores them
+            answerable.append(
+                [(r.similarity, r.coverage, int((r.briefing_id, r.turn_index) in turns)) for r in results]
+            )
     no_answer = [json.loads(line)["question"] for line in args.no_answer.read_text().splitlines() if line.strip()]
     unanswerable = [[(r.similarity, r.coverage, 0) for r in index.search(q, k=5)] for q in no_answer]
 

