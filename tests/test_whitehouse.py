@@ -95,3 +95,24 @@ def test_names_keep_their_capitals():
     assert whitehouse.display_name("MS. JEAN-PIERRE") == "Ms. Jean-Pierre"
     assert whitehouse.display_name("MR. O'ROURKE") == "Mr. O'Rourke"
     assert whitehouse.display_name("MR. MCDONOUGH") == "Mr. McDonough"
+
+
+def test_labels_indented_with_non_breaking_spaces_start_turns(tmp_path):
+    # As on 99 of the archive's pages: "\xa0\xa0\xa0\xa0 MS. PSAKI:\xa0 ..." and "\xa0\xa0\xa0\xa0 Q\xa0\xa0\xa0 ..."
+    page = (
+        "---\ndate: '2021-03-01'\ntitle: Press Briefing by Press Secretary Jen Psaki\n---\n\n"
+        "MS. PSAKI:  Good afternoon.\n\n"
+        "\xa0\xa0\xa0\xa0 Q\xa0\xa0\xa0 Thanks, Jen. Will the President travel\nnext week?\n\n"
+        "\xa0\xa0\xa0\xa0 MS. PSAKI:\xa0 The President's travel has not changed.\n"
+    )
+    (tmp_path / "2021-03-01-press-briefing.md").write_text(page)
+    (b,) = load_corpus([tmp_path]).briefings
+    assert [(t.speaker, t.role, t.answers_turn) for t in b.turns] == [
+        ("Ms. Psaki", "official", None),
+        ("Reporter", "reporter", None),
+        ("Ms. Psaki", "official", 2),
+    ]
+    assert b.turns[1].text == "Thanks, Jen. Will the President travel\nnext week?"
+    assert b.turns[2].text == "The President's travel has not changed."
+    for t in b.turns:
+        assert b.text[t.char_start : t.char_end] == t.text

@@ -20,8 +20,10 @@ from briefqa.models import LabelledTurn, ParsedTranscript, Person
 NAME = "whitehouse"
 
 # "MS. PSAKI:  Hi, everyone." -- an upper-case label, then the turn's first words.
-_LABEL = re.compile(r"^(?P<label>[A-Z][A-Z.'’\- ]{0,60}[A-Z.]):\s+(?=\S)")
-_QUESTION = re.compile(r"^Q(?:\s+|:\s+)(?=\S)")
+# Matched from a line's first non-space character: some pages indent labels with (non-breaking)
+# spaces, and an indented "MS. PSAKI:" starts a turn like any other.
+_LABEL = re.compile(r"(?P<label>[A-Z][A-Z.'’\- ]{0,60}[A-Z.]):\s+(?=\S)")
+_QUESTION = re.compile(r"Q(?:\s+|:\s+)(?=\S)")
 _NOISE = re.compile(r"^(\d{1,2}:\d\d\s*[AP]\.?M\.?(\s+[A-Z]{2,4})?|END)$")
 REPORTER = "Reporter"
 CHAIR_LABELS = {"MODERATOR"}
@@ -92,8 +94,9 @@ def parse(path: Path, text: str) -> ParsedTranscript:
         if _NOISE.match(clean):
             close()
             continue
-        question = _QUESTION.match(line.raw)
-        label = None if question else _LABEL.match(line.raw)
+        indent = len(line.raw) - len(line.raw.lstrip())
+        question = _QUESTION.match(line.raw, indent)
+        label = None if question else _LABEL.match(line.raw, indent)
         prefix = question or label
         if prefix:
             close()
