@@ -23,6 +23,7 @@ from briefqa.chunk import chunk_briefings
 from briefqa.content import embedded_key
 from briefqa.corpus import parse_files, source_files, transcript_files
 from briefqa.embed import Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
+from briefqa.formats import parser_versions
 from briefqa.hashing import file_sha256, text_sha256
 from briefqa.models import ParsedTranscript, SkippedFile
 from briefqa.options import BuildOptions
@@ -241,8 +242,9 @@ def build_index(
         old = _read_old(out, model)
         report = BuildReport(index=str(out), skipped=skipped)
         before = old.manifest.corpus if old.manifest else {}
+        reparsed = old.manifest is not None and old.manifest.parsers != parser_versions()
         for t in transcripts:
-            _sort(report, t, before.get(t.id))
+            _sort(report, t, before.get(t.id), reparsed)
         report.removed = sorted(set(before) - {t.id for t in transcripts})
         manifest = Manifest(
             model=model,
@@ -251,6 +253,7 @@ def build_index(
             corpus={t.id: text_sha256(t.text) for t in transcripts},
             corpus_paths=corpus_paths,
             sources=sources,
+            parsers=parser_versions(),
             passages=0,
             created_at=now(),
         )
@@ -316,11 +319,12 @@ def add_to_index(
     return report
 
 
-def _sort(report: BuildReport, transcript: ParsedTranscript, indexed_sha: str | None) -> None:
-    """File a transcript under added, replaced or unchanged, by the hash of the indexed text."""
+def _sort(report: BuildReport, transcript: ParsedTranscript, indexed_sha: str | None, reparsed: bool = False) -> None:
+    """File a transcript under added, replaced or unchanged, by the hash of the indexed text (all
+    are replaced when the index was parsed by other parser versions)."""
     if indexed_sha is None:
         report.added.append(transcript.id)
-    elif indexed_sha == text_sha256(transcript.text):
+    elif indexed_sha == text_sha256(transcript.text) and not reparsed:
         report.unchanged.append(transcript.id)
     else:
         report.replaced.append(transcript.id)
@@ -389,6 +393,8 @@ def default_index_build(index: Path, corpus: Path) -> DefaultIndexBuild | None:
         raise
     if manifest.corpus_paths != _absolute([corpus]):
         return None
+    if manifest.parsers != parser_versions():
+        return DefaultIndexBuild("briefqa reads transcripts differently now", manifest.build_options())
     changed = changed_sources(manifest)
     if not changed:
         return None

@@ -93,6 +93,9 @@ class Manifest(BaseModel):
     passages: int
     files: dict[str, int] = Field(default_factory=dict, description="File -> size in bytes.")
     created_at: datetime
+    parsers: dict[str, int] = Field(
+        default_factory=dict, description="Transcript format -> the parser version the transcripts were read with."
+    )
     fingerprint: str = ""
 
     def build_options(self) -> BuildOptions:
@@ -107,6 +110,8 @@ class Manifest(BaseModel):
             "faiss_index": self.faiss_index,
             "corpus": dict(sorted(self.corpus.items())),
         }
+        if self.parsers:  # absent from indexes built before parsers had versions
+            shaping["parsers"] = dict(sorted(self.parsers.items()))
         return text_sha256(json.dumps(shaping, sort_keys=True))
 
 

@@ -302,3 +302,21 @@ def test_rank_turns_gives_k_different_turns_each_with_its_passages_best_first(bu
     assert index.rank(query, k=1, options=options)[0] == turns[0][0]
     many = index.rank_turns(query, k=20, options=options)
     assert any(len(group) > 1 for group in many)
+
+
+def test_a_new_parser_version_reparses_on_the_next_build(tmp_path, monkeypatch):
+    from briefqa.build import default_index_build
+    from briefqa.formats import scio
+
+    out = tmp_path / "index"
+    first = build(out)
+    assert build(out).written is False  # nothing changed: nothing to do
+    monkeypatch.setattr(scio, "VERSION", scio.VERSION + 1)
+    again = build(out)
+    assert again.written and sorted(again.replaced) == sorted(first.added) and again.embedded == 0
+    assert json.loads((out / MANIFEST).read_text())["parsers"]["scio"] == scio.VERSION
+    assert load_index(out).search("exotic pets", k=1)  # and it loads
+    # the default index, built from corpus/ alone, is rebuilt when the parsers change
+    monkeypatch.setattr(scio, "VERSION", scio.VERSION + 1)
+    plan = default_index_build(out, CORPUS)
+    assert plan is not None and "differently" in plan.reason

@@ -27,6 +27,7 @@ from briefqa.formats.common import (
 from briefqa.models import LabelledTurn, ParsedTranscript, Person
 
 NAME = "scio"
+VERSION = 1  # bump when a change alters what a transcript parses to (see formats/__init__.py)
 
 # Page furniture that is never part of a turn.
 _NOISE = [

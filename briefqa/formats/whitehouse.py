@@ -18,6 +18,7 @@ from briefqa.formats.common import TranscriptError, as_date, briefing_id, split_
 from briefqa.models import LabelledTurn, ParsedTranscript, Person
 
 NAME = "whitehouse"
+VERSION = 2  # 2: labels indented with non-breaking spaces start turns
 
 # "MS. PSAKI:  Hi, everyone." -- an upper-case label, then the turn's first words.
 # Matched from a line's first non-space character: some pages indent labels with (non-breaking)
