@@ -156,3 +156,24 @@ def test_confidence_tells_an_answer_from_nothing(real_index):
         options=SearchOptions(filters={"briefing": "scio-2024-07-30-customs-high-quality-development"}),
     )
     assert all(r.confidence < 0.5 or len(r.text.split()) > 5 for r in goodbye)
+
+
+def test_the_build_embeds_with_the_fused_export_and_its_vectors_are_torchs(real_index, torch_embedder):
+    import onnx
+
+    ops = {node.op_type for node in onnx.load(str(real_index / ONNX_DIR / "model.onnx")).graph.node}
+    assert {"Attention", "SkipLayerNormalization", "EmbedLayerNormalization"} <= ops  # fused
+    # the torch model is left with the attention it had (the export switched it to eager)
+    assert torch_embedder.model[0].auto_model.config._attn_implementation != "eager"
+    index = load_index(real_index)
+    texts = [p.text for p in index.passages]  # unit vectors of the passages as built...
+    built = index.vectors.vectors(list(range(len(texts))))
+    from briefqa.chunk import chunk_briefings
+    from briefqa.corpus import load_corpus
+    from briefqa.options import ChunkSettings
+
+    passages = chunk_briefings(load_corpus([CORPUS]).briefings, ChunkSettings(), torch_embedder.count_tokens)
+    assert [p.text for p in passages] == texts
+    reference = torch_embedder.encode([p.embedded_text for p in passages])  # ...and as torch embeds them
+    cosines = (built * reference).sum(axis=1)
+    assert cosines.min() >= 0.9995, cosines.min()  # fp16 storage rounds at about 1e-4
