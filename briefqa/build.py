@@ -22,7 +22,7 @@ from briefqa.checkpoint import BATCH, VectorCheckpoint
 from briefqa.chunk import chunk_briefings
 from briefqa.content import embedded_key
 from briefqa.corpus import parse_files, source_files, transcript_files
-from briefqa.embed import Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
+from briefqa.embed import BUILD_THREADS, Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
 from briefqa.formats import parser_versions
 from briefqa.hashing import file_sha256, text_sha256
 from briefqa.models import ParsedTranscript, SkippedFile
@@ -144,7 +144,7 @@ def _passage_encoder(directory: Path, embedder: Embedder) -> tuple[Embedder, Cal
     shutil.rmtree(directory, ignore_errors=True)
     if not embedder.export_query_encoder(directory):
         return embedder, embedder.export_query_encoder
-    encoder = OnnxEncoder(directory, threads=os.cpu_count() or 1)
+    encoder = OnnxEncoder(directory, threads=BUILD_THREADS)
     return encoder, lambda target: shutil.copytree(directory, target, copy_function=_link_or_copy)
 
 
