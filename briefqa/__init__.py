@@ -23,6 +23,7 @@ _EXPORTS = {
     "add_to_index": "briefqa.build",
     "BuildReport": "briefqa.build",
     "SearchResult": "briefqa.cite",
+    "PassageMatch": "briefqa.cite",
     "load_corpus": "briefqa.corpus",
     "Briefing": "briefqa.models",
     "Turn": "briefqa.models",
