@@ -104,6 +104,11 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>])", r"\\\1", text)
 
 
+def _nested(quote: str) -> str:
+    """Double quotes inside a quotation become single ones: '"exotic pets"' inside "..."."""
+    return quote.replace('"', "'").replace("“", "‘").replace("”", "’")
+
+
 def markdown_citation(r: SearchResult) -> str:
     return f"{speaker(r)}, {r.briefing_title}, {long_date(r.held_on)} (turn {r.turn_index})"
 
@@ -116,7 +121,7 @@ def to_markdown(query: str, results: list[SearchResult], good_match: bool) -> st
     sentences = answer(results)
     lines += ["**A:** " + " ".join(f"{_md(text)} [{rank}]" for text, rank in sentences), ""]
     for r in results:
-        lines.append(f'> **[{r.rank}]** "{_md(plain(r.highlight))}" — {_md(markdown_citation(r))}')
+        lines.append(f'> **[{r.rank}]** "{_md(_nested(plain(r.highlight)))}" — {_md(markdown_citation(r))}')
         lines.append("")
     return "\n".join(lines)
 

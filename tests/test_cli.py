@@ -249,7 +249,7 @@ def test_ask_markdown_gives_quote_blocks_to_paste(fixture_index):
     data = ask_json(fixture_index, QUESTION, "-k", "2")
     top = data["results"][0]
     assert out.startswith(f"**Q:** {QUESTION}\n\n**A:** ")
-    quote = " ".join(top["highlight"].split())
+    quote = " ".join(top["highlight"].split()).replace('"', "'")
     held = "10 February 2025"
     assert f'> **[1]** "{quote}" — {top["speaker"]}' in out
     assert f"{held} (turn {top['turn_index']})" in out
