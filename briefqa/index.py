@@ -10,6 +10,7 @@ Loading never builds; see ``briefqa.build`` for that.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from briefqa.cite import GOOD_MATCH, MatchEvidence, SearchResult, cite, match, p
 from briefqa.content import ContentStore
 from briefqa.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
 from briefqa.models import Briefing, Passage
-from briefqa.options import SearchOptions
+from briefqa.options import Filters, SearchOptions
 from briefqa.query import asks_what_was_asked, date_window
 from briefqa.search import FUSIONS, adjust, best, bm25_ranking, near
 from briefqa.settings import default_index_dir
@@ -152,19 +153,24 @@ class Index:
         bm25_scores = self.bm25.scores(query)
         bm25 = bm25_ranking(bm25_scores, depth, allowed)
         window = date_window(query) if options.date_weight else None
-        if window is not None:  # passages held near the question's dates join the candidates
-            first, last = near(window)
-            since, until = options.filters.since, options.filters.until
-            first, last = max(first, since) if since else first, min(last, until) if until else last
-            nearby = None
-            if first <= last:
-                nearby = self.content.allowed_rows(options.filters.model_copy(update={"since": first, "until": last}))
-            if nearby is not None and nearby.any():
-                dense = _joined(dense, self.vectors.search(query_vector, depth, nearby))
-                bm25 = _joined(bm25, bm25_ranking(bm25_scores, depth, nearby))
+        nearby = self._held_near(window, options.filters) if window else None
+        if nearby is not None:  # passages held near the question's dates join the candidates
+            dense = _joined(dense, self.vectors.search(query_vector, depth, nearby))
+            bm25 = _joined(bm25, bm25_ranking(bm25_scores, depth, nearby))
         fused = FUSIONS[options.fusion](dense, bm25, options)
         facts = self.content.facts(list(fused))
         return best(adjust(fused, facts, window, asks_what_was_asked(query), options), len(fused))
+
+    def _held_near(self, window: tuple[date, date], filters: Filters) -> np.ndarray | None:
+        """Row mask of the passages held near a question's dates that pass the filters; None
+        when there are none."""
+        first, last = near(window)
+        first = max(first, filters.since) if filters.since else first
+        last = min(last, filters.until) if filters.until else last
+        if first > last:
+            return None
+        mask = self.content.allowed_rows(filters.model_copy(update={"since": first, "until": last}))
+        return mask if mask is not None and mask.any() else None
 
     def search(self, query: str, k: int = 5, options: SearchOptions | None = None) -> SearchResults:
         """The k turns that best answer ``query``, each cited with its best passage and the turn's
@@ -188,7 +194,8 @@ class Index:
         coverage = self.bm25.coverage(query)
         leads = [group[0][0] for group in groups]
         similarities = self.vectors.vectors(leads) @ query_vector if leads else np.zeros(0)
-        passages = dict(zip(rows := [row for group in groups for row, _ in group], self.content.passages(rows)))
+        rows = [row for group in groups for row, _ in group]
+        passages = dict(zip(rows, self.content.passages(rows)))
         titles = self.content.speaker_titles(sorted({passages[row].briefing_id for row in leads}))
         results = SearchResults()
         for rank, (group, similarity) in enumerate(zip(groups, similarities), start=1):
