@@ -22,7 +22,7 @@ from briefqa.content import ContentStore
 from briefqa.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
 from briefqa.models import Briefing, Passage
 from briefqa.options import Filters, SearchOptions
-from briefqa.query import asks_what_was_asked, date_window
+from briefqa.query import asks_for_a_figure, asks_what_was_asked, date_window
 from briefqa.search import FUSIONS, adjust, best, bm25_ranking, near
 from briefqa.settings import default_index_dir
 from briefqa.store import (
@@ -157,6 +157,8 @@ class Index:
         if nearby is not None:  # passages held near the question's dates join the candidates
             dense = _joined(dense, self.vectors.search(query_vector, depth, nearby))
             bm25 = _joined(bm25, bm25_ranking(bm25_scores, depth, nearby))
+        if options.figure_dense_weight is not None and asks_for_a_figure(query):
+            options = options.model_copy(update={"dense_weight": options.figure_dense_weight})
         fused = FUSIONS[options.fusion](dense, bm25, options)
         facts = self.content.facts(list(fused))
         return best(adjust(fused, facts, window, asks_what_was_asked(query), options), len(fused))

@@ -100,7 +100,14 @@ class SearchOptions(BaseModel):
         "rrf (reciprocal rank fusion).",
     )
     dense_weight: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="Weighted fusion: the dense score's share (0.3 and 0.7 scored lower)."
+        default=0.6, ge=0.0, le=1.0, description="Weighted fusion: the dense score's share (eval/README.md)."
+    )
+    figure_dense_weight: float | None = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Weighted fusion, for a question that asks for a figure ('how many', a number): the dense "
+        "score's share, since figures are found by their words; None: dense_weight for every question.",
     )
     depth: int = Field(
         default=100, ge=1, description="Candidates taken from each ranker (before fusing, and grouping by turn)."

@@ -65,6 +65,17 @@ def date_window(question: str) -> tuple[date, date] | None:
     return None
 
 
+_FIGURE = re.compile(
+    r"\b(how many|how much|how long|how fast|how large|how big|how heavy|what share|percent|per cent)\b|\d"
+)
+
+
+def asks_for_a_figure(question: str) -> bool:
+    """Whether a question asks for a number ("how many ...", "... in 2022"): words find figures
+    better than meaning does."""
+    return _FIGURE.search(question.casefold()) is not None
+
+
 def asks_what_was_asked(question: str) -> bool:
     """Whether a question is about the reporters' side ("what did CCTV ask ..."): then reporters'
     turns are answers, not noise."""

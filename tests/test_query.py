@@ -8,7 +8,7 @@ from briefqa.build import build_index
 from briefqa.content import RowFacts
 from briefqa.index import load_index
 from briefqa.options import BuildOptions, Filters, SearchOptions
-from briefqa.query import asks_what_was_asked, date_window
+from briefqa.query import asks_for_a_figure, asks_what_was_asked, date_window
 from briefqa.search import adjust, date_closeness
 
 
@@ -46,6 +46,24 @@ def test_asks_what_was_asked():
     assert asks_what_was_asked("Which newspaper brought up exotic pets?")
     assert not asks_what_was_asked("What did customs say about exotic pets?")
     assert not asks_what_was_asked("Who previewed the strategy for reporters?")
+
+
+def test_asks_for_a_figure():
+    assert asks_for_a_figure("How many exotic animals did customs intercept?")
+    assert asks_for_a_figure("What was the trade volume in 2022?")
+    assert not asks_for_a_figure("What did customs say about exotic pets?")
+
+
+def test_figure_questions_weigh_bm25_more(dated_index, monkeypatch):
+    import briefqa.index
+
+    weights = []
+    monkeypatch.setitem(briefqa.index.FUSIONS, "weighted", lambda dense, bm25, o: weights.append(o.dense_weight) or {})
+    options = SearchOptions(dense_weight=0.6, figure_dense_weight=0.5)
+    dated_index.rank("How many jobs will the grid grants create?", options=options)
+    dated_index.rank("What will the grid grants pay for?", options=options)
+    dated_index.rank("How many jobs?", options=options.model_copy(update={"figure_dense_weight": None}))
+    assert weights == [0.5, 0.6, 0.6]
 
 
 def test_adjust_prefers_the_window_softly_and_answers_over_reporters():
