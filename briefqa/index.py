@@ -18,7 +18,7 @@ import numpy as np
 
 from briefqa.bm25 import Bm25Scorer
 from briefqa.cite import GOOD_MATCH, MatchEvidence, SearchResult, cite, match, pick_highlight, to_dataframe
-from briefqa.content import ContentStore
+from briefqa.content import ContentStore, RowFacts
 from briefqa.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
 from briefqa.models import Briefing, Passage
 from briefqa.options import Filters, SearchOptions
@@ -123,33 +123,37 @@ class Index:
         self, query: str, k: int = 5, options: SearchOptions | None = None, query_vector: np.ndarray | None = None
     ) -> Ranking:
         """The k best passages as (row, score) pairs, best first: the ranking without citations."""
-        return self._candidates(query, k, options or SearchOptions(), query_vector)[:k]
+        return self._candidates(query, k, options or SearchOptions(), query_vector)[0][:k]
 
     def rank_turns(
         self, query: str, k: int = 5, options: SearchOptions | None = None, query_vector: np.ndarray | None = None
     ) -> list[Ranking]:
         """The k best turns, each as its candidate passages (row, score), best first; a turn ranks
         by its best passage. Five answers, not three pieces of one."""
-        candidates = self._candidates(query, k, options or SearchOptions(), query_vector)
-        facts = self.content.facts([row for row, _ in candidates])
+        candidates, facts = self._candidates(query, k, options or SearchOptions(), query_vector)
+        if facts is None:
+            facts = self.content.facts([row for row, _ in candidates])
         turns: dict[tuple[str, int], Ranking] = {}
         for row, score in candidates:
             turns.setdefault((facts[row].briefing_id, facts[row].turn), []).append((row, score))
         return list(turns.values())[:k]
 
-    def _candidates(self, query: str, k: int, options: SearchOptions, query_vector: np.ndarray | None) -> Ranking:
-        """Every candidate passage, best first: at least k, and enough to group into k turns."""
+    def _candidates(
+        self, query: str, k: int, options: SearchOptions, query_vector: np.ndarray | None
+    ) -> tuple[Ranking, dict[int, RowFacts] | None]:
+        """Every candidate passage, best first: at least k, and enough to group into k turns; with
+        the candidates' facts when hybrid read them (grouping needs them too)."""
         if k < 1:
             raise ValueError("k must be at least 1")
         allowed = self.content.allowed_rows(options.filters)
         depth = max(3 * k, options.depth)
         if options.mode == "bm25":
-            return bm25_ranking(self.bm25.scores(query), depth, allowed)
+            return bm25_ranking(self.bm25.scores(query), depth, allowed), None
         if query_vector is None:
             query_vector = self.embedder.encode([query])[0]
         dense = self.vectors.search(query_vector, depth, allowed)
         if options.mode == "dense":
-            return dense
+            return dense, None
         bm25_scores = self.bm25.scores(query)
         bm25 = bm25_ranking(bm25_scores, depth, allowed)
         window = date_window(query) if options.date_weight else None
@@ -161,7 +165,7 @@ class Index:
             options = options.model_copy(update={"dense_weight": options.figure_dense_weight})
         fused = FUSIONS[options.fusion](dense, bm25, options)
         facts = self.content.facts(list(fused))
-        return best(adjust(fused, facts, window, asks_what_was_asked(query), options), len(fused))
+        return best(adjust(fused, facts, window, asks_what_was_asked(query), options), len(fused)), facts
 
     def _held_near(self, window: tuple[date, date], filters: Filters) -> np.ndarray | None:
         """Row mask of the passages held near a question's dates that pass the filters; None
