@@ -212,9 +212,6 @@ class ContentStore:
             text=text,
         )
 
-    def briefing_ids(self) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT id FROM briefings ORDER BY position")]
-
     def all_passages(self) -> list[Passage]:
         """Every passage, in row order (for evaluation and tools; a search never needs this)."""
         query = f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN briefings b ON b.id = p.briefing_id ORDER BY p.row"

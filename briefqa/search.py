@@ -64,11 +64,6 @@ FUSIONS: dict[Fusion, Callable[[Ranking, Ranking, SearchOptions], dict[int, floa
 }
 
 
-def fuse(dense: Ranking, bm25: Ranking, k: int, options: SearchOptions) -> Ranking:
-    """Combine two rankings with the fusion ``options.fusion`` names; the k best, ties by row."""
-    return best(FUSIONS[options.fusion](dense, bm25, options), k)
-
-
 def near(window: tuple[date, date]) -> tuple[date, date]:
     """The days whose passages join a dated question's candidates."""
     return window[0] - timedelta(days=NEAR_DAYS), window[1] + timedelta(days=NEAR_DAYS)

@@ -238,7 +238,10 @@ def test_query_time_bm25_equals_bm25s_scores(built):
 
 
 def test_fusion_rrf_and_weighted_on_hand_made_rankings():
-    from briefqa.search import RRF_K, fuse
+    from briefqa.search import FUSIONS, RRF_K, best
+
+    def fuse(dense, bm25, k, options):  # as hybrid search fuses, before its preferences
+        return best(FUSIONS[options.fusion](dense, bm25, options), k)
 
     dense = [(1, 0.9), (2, 0.5), (3, 0.1)]
     bm25 = [(2, 12.0), (4, 10.0), (3, 2.0)]
