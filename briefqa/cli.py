@@ -562,16 +562,11 @@ def eval_command(
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or leave the old one: a killed run never leaves half a baseline."""
-    import os
-    import tempfile
+    """A whole file or the old one: a killed run never leaves half a baseline."""
+    from briefqa.store import write_text_atomically
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
+        write_text_atomically(path, text)
     except OSError as err:
         _fail(f"{path}: cannot be written ({err.strerror})")
 

@@ -179,12 +179,19 @@ def write_lock(out: Path) -> Iterator[None]:
 def record_sources(path: Path, manifest: Manifest) -> None:
     """Rewrite only the manifest (atomically) after the source files moved or were touched; what
     shapes the index, and so its fingerprint, is unchanged."""
-    tmp = Path(path) / f".{MANIFEST}.tmp-{os.getpid()}"
+    write_text_atomically(Path(path) / MANIFEST, manifest.model_dump_json(indent=2) + "\n")
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write a whole file or leave the old one as it was: a temporary file beside it, flushed to
+    disk, then renamed over it. Raises OSError."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
     try:
-        tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
-        os.replace(tmp, Path(path) / MANIFEST)
+        os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
