@@ -177,3 +177,39 @@ def test_the_build_embeds_with_the_fused_export_and_its_vectors_are_torchs(real_
     reference = torch_embedder.encode([p.embedded_text for p in passages])  # ...and as torch embeds them
     cosines = (built * reference).sum(axis=1)
     assert cosines.min() >= 0.9995, cosines.min()  # fp16 storage rounds at about 1e-4
+
+
+def test_a_build_stopped_while_onnx_embeds_loses_nothing(real_index, torch_embedder, tmp_path, monkeypatch):
+    import briefqa.build
+    from briefqa.embed import OnnxEncoder
+
+    out = tmp_path / "index"
+    shutil.copytree(real_index, out)
+    before = load_index(out).search("exotic pets", k=3)
+    extra = tmp_path / "more"
+    extra.mkdir()
+    fixture = ROOT / "tests" / "fixtures" / "scio" / "scio-2025-02-10-port-security.txt"
+    shutil.copy(fixture, extra / fixture.name)
+    monkeypatch.setattr(briefqa.build, "BATCH", 4)
+    monkeypatch.setattr(briefqa.build, "ONNX_BUILD_MIN", 1)  # embed the new passages with the export
+    calls = []
+    real_encode = OnnxEncoder.encode
+
+    def encode_then_stop(self, texts, *args, **kwargs):
+        calls.append(len(texts))
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # as if stopped after one saved batch
+        return real_encode(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(OnnxEncoder, "encode", encode_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        build_index([CORPUS, extra], out, embedder=torch_embedder)
+    assert calls[0] == 4
+    # the index that was there answers as before
+    assert [r.passage_id for r in load_index(out).search("exotic pets", k=3)] == [r.passage_id for r in before]
+    monkeypatch.setattr(OnnxEncoder, "encode", real_encode)
+    report = build_index([CORPUS, extra], out, embedder=torch_embedder)
+    new = report.passages - len(load_index(real_index).passages)
+    assert report.embedded == new - 4  # the batch saved before the stop is not embedded again
+    assert not list(tmp_path.glob(".index.tmp-*"))  # the stopped build's export is gone
+    assert load_index(out).search("smart port Tianjin", k=1)[0].briefing_id == fixture.stem
