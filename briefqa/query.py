@@ -18,19 +18,22 @@ SEASONS = {"spring": (3, 5), "summer": (6, 8), "fall": (9, 11), "autumn": (9, 11
 # Parts of a year, as months: "early 2022" is January to April.
 PARTS = {"early": (1, 4), "beginning": (1, 3), "start": (1, 3), "mid": (5, 8), "middle": (5, 8), "late": (9, 12)}
 PARTS |= {"end": (10, 12)}
+# Halves and quarters of a year, as its first and last months: trade figures come by them.
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "1": 0, "2": 1, "3": 2, "4": 3}
 
 _YEAR = r"((?:19|20)\d\d)"
 _MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
 _MONTH_YEAR = re.compile(rf"\b(early|mid|late)?[- ]?({_MONTH_NAMES})\.?,? (?:of )?{_YEAR}\b")
 _SEASON_YEAR = re.compile(rf"\b({'|'.join(SEASONS)})(?: of)? {_YEAR}\b")
+_HALF_YEAR = re.compile(rf"\b(?:(first|second) (?:half|six months)(?: of)?|h([12])) {_YEAR}\b")
+_QUARTER_YEAR = re.compile(rf"\b(?:(first|second|third|fourth)[- ]quarter(?: of)?|q([1-4])) {_YEAR}\b")
 _PART_YEAR = re.compile(rf"\b(early|beginning of|start of|mid|middle of|late|end of)[- ](?:in )?{_YEAR}\b")
 # A bare year only after "in"/"during": "the customs tax take for 2022" is a figure's year, usually
 # reported in the next year's briefings, not a time to search.
 _IN_YEAR = re.compile(rf"\b(?:in|during|throughout) {_YEAR}\b")
 # Not "reporter(s)": "who briefed reporters on ..." asks for an answer.
-_ASKS = re.compile(
-    r"\b(ask|asks|asked|asking|question|questions|outlet|journalist|raised|brought up|newspaper|broadcaster)\b"
-)
+# Nor the bare noun "question": "who fielded the question on ..." asks who answered.
+_ASKS = re.compile(r"\b(ask|asks|asked|asking|outlet|journalist|raised|brought up|newspaper|broadcaster)\b")
 
 
 def _month_end(year: int, month: int) -> date:
@@ -38,8 +41,9 @@ def _month_end(year: int, month: int) -> date:
 
 
 def date_window(question: str) -> tuple[date, date] | None:
-    """The days a question is anchored to ("in October 2022", "late 2021", "spring 2023", "in
-    2022"), first and last inclusive; None when it names no time. The most specific phrase wins."""
+    """The days a question is anchored to ("in October 2022", "the first half of 2021", "Q1 2024",
+    "late 2021", "spring 2023", "in 2022"), first and last inclusive; None when it names no time.
+    The most specific phrase wins."""
     text = question.casefold()
     if found := _MONTH_YEAR.search(text):
         part, month, year = found.group(1), MONTHS[found.group(2)], int(found.group(3))
@@ -51,6 +55,10 @@ def date_window(question: str) -> tuple[date, date] | None:
         elif part == "late":
             first = date(year, month, 20)
         return first, last
+    for pattern, months in ((_HALF_YEAR, 6), (_QUARTER_YEAR, 3)):
+        if found := pattern.search(text):
+            ordinal, year = ORDINALS[found.group(1) or found.group(2)], int(found.group(3))
+            return date(year, ordinal * months + 1, 1), _month_end(year, (ordinal + 1) * months)
     if found := _SEASON_YEAR.search(text):
         (start, end), year = SEASONS[found.group(1)], int(found.group(2))
         if start > end:  # winter 2022: December 2021 to February 2022

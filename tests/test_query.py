@@ -26,6 +26,12 @@ from briefqa.search import adjust, date_closeness
         ("at the end of 2021", (date(2021, 10, 1), date(2021, 12, 31))),
         ("What did customs seize in 2022?", (date(2022, 1, 1), date(2022, 12, 31))),
         ("in February 2024, a leap year", (date(2024, 2, 1), date(2024, 2, 29))),
+        ("In the first half of 2021, did customs ...", (date(2021, 1, 1), date(2021, 6, 30))),
+        ("in the first six months of 2024", (date(2024, 1, 1), date(2024, 6, 30))),
+        ("exports in H2 2023", (date(2023, 7, 1), date(2023, 12, 31))),
+        ("the Q1 2024 trade briefing", (date(2024, 1, 1), date(2024, 3, 31))),
+        ("trade in the third quarter of 2022", (date(2022, 7, 1), date(2022, 9, 30))),
+        ("at the April 2024 briefing on first-quarter 2024 trade", (date(2024, 4, 1), date(2024, 4, 30))),
     ],
 )
 def test_date_window_reads_the_time_a_question_names(question, window):
@@ -46,6 +52,7 @@ def test_asks_what_was_asked():
     assert asks_what_was_asked("Which newspaper brought up exotic pets?")
     assert not asks_what_was_asked("What did customs say about exotic pets?")
     assert not asks_what_was_asked("Who previewed the strategy for reporters?")
+    assert not asks_what_was_asked("Who fielded the question on the dangerous goods campaign?")
 
 
 def test_asks_for_a_figure():
