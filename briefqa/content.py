@@ -69,6 +69,7 @@ class RowFacts(NamedTuple):
     turn: int
     held_on: date | None
     role: str
+    speaker: str
 
 
 def name_matches(query: str, name: str) -> bool:
@@ -230,15 +231,16 @@ class ContentStore:
         return mask
 
     def facts(self, rows: list[int]) -> dict[int, RowFacts]:
-        """Row -> where its passage stands (briefing, turn, day held, role), for ranking's
+        """Row -> where its passage stands (briefing, turn, day held, role, speaker), for ranking's
         preferences and grouping, without reading any text."""
         found = {}
         for start in range(0, len(rows), 500):  # SQLite's limit on bound values is 999 in old builds
             chunk = rows[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            query = f"SELECT row, briefing_id, turn, held_on, role FROM passages WHERE row IN ({marks})"
-            for row, briefing_id, turn, held_on, role in self._db.execute(query, chunk):
-                found[row] = RowFacts(briefing_id, turn, date.fromisoformat(held_on) if held_on else None, role)
+            query = f"SELECT row, briefing_id, turn, held_on, role, speaker FROM passages WHERE row IN ({marks})"
+            for row, briefing_id, turn, held_on, role, speaker in self._db.execute(query, chunk):
+                day = date.fromisoformat(held_on) if held_on else None
+                found[row] = RowFacts(briefing_id, turn, day, role, speaker)
         return found
 
     def filters_matching_nothing(self, filters: Filters) -> list[str]:

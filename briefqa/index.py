@@ -22,7 +22,7 @@ from briefqa.content import ContentStore, RowFacts
 from briefqa.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
 from briefqa.models import Briefing, Passage
 from briefqa.options import Filters, SearchOptions
-from briefqa.query import asks_for_a_figure, asks_what_was_asked, date_window
+from briefqa.query import asks_for_a_figure, read_cues
 from briefqa.search import FUSIONS, adjust, best, bm25_ranking, near
 from briefqa.settings import default_index_dir
 from briefqa.store import (
@@ -156,8 +156,10 @@ class Index:
             return dense, None
         bm25_scores = self.bm25.scores(query)
         bm25 = bm25_ranking(bm25_scores, depth, allowed)
-        window = date_window(query) if options.date_weight else None
-        nearby = self._held_near(window, options.filters) if window else None
+        cues = read_cues(query)
+        if not options.date_weight:
+            cues = cues._replace(window=None)
+        nearby = self._held_near(cues.window, options.filters) if cues.window else None
         if nearby is not None:  # passages held near the question's dates join the candidates
             dense = _joined(dense, self.vectors.search(query_vector, depth, nearby))
             bm25 = _joined(bm25, bm25_ranking(bm25_scores, depth, nearby))
@@ -165,7 +167,7 @@ class Index:
             options = options.model_copy(update={"dense_weight": options.figure_dense_weight})
         fused = FUSIONS[options.fusion](dense, bm25, options)
         facts = self.content.facts(list(fused))
-        return best(adjust(fused, facts, window, asks_what_was_asked(query), options), len(fused)), facts
+        return best(adjust(fused, facts, cues, options), len(fused)), facts
 
     def _held_near(self, window: tuple[date, date], filters: Filters) -> np.ndarray | None:
         """Row mask of the passages held near a question's dates that pass the filters; None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import NamedTuple
 
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october"]
 _MONTHS += ["november", "december"]
@@ -88,3 +89,19 @@ def asks_what_was_asked(question: str) -> bool:
     """Whether a question is about the reporters' side ("what did CCTV ask ..."): then reporters'
     turns are answers, not noise."""
     return _ASKS.search(question.casefold()) is not None
+
+
+class QuestionCues(NamedTuple):
+    """What a question says besides its words, read once for hybrid's preferences."""
+
+    window: tuple[date, date] | None  # the days it names (date_window)
+    asks_what_was_asked: bool
+    text: str  # casefolded, to find the names it holds
+
+    def names(self, speaker: str) -> bool:
+        """Whether the question names this speaker ("What did Yicai.com ask ..."), as whole words."""
+        return re.search(rf"(?<!\w){re.escape(speaker.casefold())}(?!\w)", self.text) is not None
+
+
+def read_cues(question: str) -> QuestionCues:
+    return QuestionCues(date_window(question), asks_what_was_asked(question), question.casefold())

@@ -13,6 +13,7 @@ import numpy as np
 
 from briefqa.content import RowFacts
 from briefqa.options import Fusion, SearchOptions
+from briefqa.query import QuestionCues
 from briefqa.vectors import Ranking
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
@@ -78,20 +79,20 @@ def date_closeness(held_on: date | None, window: tuple[date, date]) -> float:
 
 
 def adjust(
-    fused: dict[int, float],
-    facts: Mapping[int, RowFacts],
-    window: tuple[date, date] | None,
-    asks_what_was_asked: bool,
-    options: SearchOptions,
+    fused: dict[int, float], facts: Mapping[int, RowFacts], cues: QuestionCues, options: SearchOptions
 ) -> dict[int, float]:
-    """Hybrid's soft preferences on fused scores: the question's dates (``window``); answers over
-    reporters' restatements, or reporters' questions when that is what the question asks about."""
+    """Hybrid's soft preferences on fused scores: the question's dates; answers over reporters'
+    restatements, or reporters' questions when that is what the question asks about, the outlet
+    it names most ("What did Yicai.com ask ...")."""
     adjusted = {}
     for row, score in fused.items():
-        if window is not None:
-            score += options.date_weight * date_closeness(facts[row].held_on, window)
-        if facts[row].role == "reporter":
-            score += options.reporter_weight / 2 if asks_what_was_asked else -options.reporter_weight
+        fact = facts[row]
+        if cues.window is not None:
+            score += options.date_weight * date_closeness(fact.held_on, cues.window)
+        if fact.role == "reporter" and not cues.asks_what_was_asked:
+            score -= options.reporter_weight
+        elif fact.role == "reporter":
+            score += options.reporter_weight / 2 * (2 if cues.names(fact.speaker) else 1)
         adjusted[row] = score
     return adjusted
 

@@ -8,7 +8,7 @@ from briefqa.build import build_index
 from briefqa.content import RowFacts
 from briefqa.index import load_index
 from briefqa.options import BuildOptions, Filters, SearchOptions
-from briefqa.query import asks_for_a_figure, asks_what_was_asked, date_window
+from briefqa.query import QuestionCues, asks_for_a_figure, asks_what_was_asked, date_window, read_cues
 from briefqa.search import adjust, date_closeness
 
 
@@ -79,16 +79,25 @@ def test_adjust_prefers_the_window_softly_and_answers_over_reporters():
     assert date_closeness(date(2022, 11, 30), window) == pytest.approx(0.3679, abs=1e-4)  # 30 days out
     assert date_closeness(None, window) == 0.0
     facts = {
-        1: RowFacts("b1", 1, date(2022, 10, 5), "official"),
-        2: RowFacts("b2", 1, date(2021, 1, 5), "official"),
-        3: RowFacts("b1", 2, date(2022, 10, 5), "reporter"),
+        1: RowFacts("b1", 1, date(2022, 10, 5), "official", "Sun Yuning"),
+        2: RowFacts("b2", 1, date(2021, 1, 5), "official", "Yu Jianhua"),
+        3: RowFacts("b1", 2, date(2022, 10, 5), "reporter", "Yicai.com"),
+        4: RowFacts("b1", 4, date(2022, 10, 5), "reporter", "CCTV"),
     }
-    fused = {1: 0.5, 2: 0.9, 3: 0.6}
+    fused = {1: 0.5, 2: 0.9, 3: 0.6, 4: 0.6}
     options = SearchOptions(date_weight=0.3, reporter_weight=0.2)
-    adjusted = adjust(fused, facts, window, False, options)
-    assert adjusted == pytest.approx({1: 0.8, 2: 0.9, 3: 0.7})  # a far better match from 2021 stays first
-    # no window; the question asks what was asked, so the reporter's turn gains half the weight
-    assert adjust(fused, facts, None, True, options) == pytest.approx({1: 0.5, 2: 0.9, 3: 0.7})
+    adjusted = adjust(fused, facts, QuestionCues(window, False, "what did customs say?"), options)
+    assert adjusted == pytest.approx({1: 0.8, 2: 0.9, 3: 0.7, 4: 0.7})  # a far better match from 2021 stays first
+    # no window; the question asks what was asked: reporters' turns gain half the weight, the one it names all of it
+    cues = read_cues("What did Yicai.com ask about speed and safety?")
+    assert cues == QuestionCues(None, True, "what did yicai.com ask about speed and safety?")
+    assert adjust(fused, facts, cues, options) == pytest.approx({1: 0.5, 2: 0.9, 3: 0.8, 4: 0.7})
+
+
+def test_a_question_names_a_speaker_as_whole_words():
+    cues = read_cues("What did CCTV ask Mr. Yu in Q1 2024?")
+    assert cues.names("CCTV") and cues.names("Yu")
+    assert not cues.names("Q") and not cues.names("CCT") and not cues.names("Yicai.com")
 
 
 TRANSCRIPT = """---
