@@ -44,6 +44,7 @@ def _month_end(year: int, month: int) -> date:
 def date_window(question: str) -> tuple[date, date] | None:
     """The days a question is anchored to ("in October 2022", "the first half of 2021", "Q1 2024",
     "late 2021", "spring 2023", "in 2022"), first and last inclusive; None when it names no time.
+    A whole year reaches into the next year's first quarter.
     The most specific phrase wins."""
     text = question.casefold()
     if found := _MONTH_YEAR.search(text):
@@ -70,7 +71,8 @@ def date_window(question: str) -> tuple[date, date] | None:
         return date(year, start, 1), _month_end(year, end)
     if found := _IN_YEAR.search(text):
         year = int(found.group(1))
-        return date(year, 1, 1), date(year, 12, 31)
+        # and its first quarter after: a year's totals are given then ("How much ... in 2022?")
+        return date(year, 1, 1), date(year + 1, 3, 31)
     return None
 
 
