@@ -1,8 +1,8 @@
 """Building an index: parse, chunk, embed, write. Also adding to one, and the freshness check.
 
-Builds are incremental: a vector is reused for any passage whose embedded text is unchanged (with
-the same model), so adding a transcript embeds only its passages and re-adding an unchanged one
-changes nothing. Nothing here is needed to query an index.
+Builds are incremental: a vector is reused for any passage or sentence whose embedded text is
+unchanged (with the same model), so adding a transcript embeds only its passages and sentences,
+and re-adding an unchanged one changes nothing. Nothing here is needed to query an index.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from briefqa.checkpoint import BATCH, VectorCheckpoint
-from briefqa.chunk import chunk_briefings
+from briefqa.chunk import chunk_briefings, sentence_texts
 from briefqa.content import embedded_key
 from briefqa.corpus import parse_files, source_files, transcript_files
 from briefqa.embed import BUILD_THREADS, Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
@@ -39,6 +39,7 @@ from briefqa.store import (
     read_bm25,
     read_content,
     read_manifest,
+    read_sentences,
     read_vectors,
     record_sources,
     write_index,
@@ -58,12 +59,15 @@ class BuildReport(BaseModel):
     passages: int = 0
     embedded: int = Field(default=0, description="Passages embedded in this run.")
     reused: int = Field(default=0, description="Passages whose vectors were kept from the old index.")
+    sentences: int = Field(default=0, description="Sentences indexed (each passage's, embedded one by one).")
+    sentences_embedded: int = Field(default=0, description="Sentences embedded in this run.")
     skipped: list[SkippedFile] = Field(default_factory=list)
     written: bool = Field(default=False, description="False when nothing changed.")
     seconds: float = 0.0
 
 
-# (stage, done, total): "Reading transcripts", "Splitting turns into passages", "Embedding passages".
+# (stage, done, total): "Reading transcripts", "Splitting turns into passages", "Embedding passages
+# and sentences".
 BuildProgress = Callable[[str, int, int], None]
 
 
@@ -82,7 +86,7 @@ class _OldIndex:
 
     manifest: Manifest | None = None
     transcripts: list[ParsedTranscript] | None = None  # None: none there, or unreadable
-    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embedded-text key -> vector
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embedded text's hash -> vector
     intact: bool = False  # every part loads: a build that changes nothing may leave it as it is
 
 
@@ -103,6 +107,7 @@ def _read_old(path: Path, model: ModelInfo) -> _OldIndex:
         content = read_content(path, manifest)
         transcripts = content.transcripts()
         keys = content.embedded_keys()
+        passages = content.all_passages()
     except (IndexLoadError, sqlite3.DatabaseError, ValueError):
         return _OldIndex()
     old = _OldIndex(manifest=manifest, transcripts=transcripts)
@@ -111,10 +116,14 @@ def _read_old(path: Path, model: ModelInfo) -> _OldIndex:
         if (path / ONNX_DIR).is_dir():
             OnnxEncoder(path / ONNX_DIR)  # loads, or names the damaged file
         vectors = read_vectors(path, manifest).all_vectors()
+        sentences = read_sentences(path, manifest).blocks()
     except (IndexLoadError, QueryEncoderError):
         return old
     if manifest.model == model:
         old.vectors = dict(zip(keys, vectors))
+        # The format version changes with the sentence splitter: these texts are the ones embedded.
+        for passage, block in zip(passages, sentences):
+            old.vectors.update(zip(map(text_sha256, sentence_texts(passage)), block))
     old.intact = True
     return old
 
@@ -176,38 +185,36 @@ def _write(
         if splitting:
             splitting(done, len(briefings))
     keys = [embedded_key(p) for p in passages]
-    vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
+    sentence_keys = []  # per passage
+    texts = dict(zip(keys, (p.embedded_text for p in passages)))  # key -> text to embed, each once
+    for p in passages:
+        sentences = sentence_texts(p)
+        sentence_keys.append([text_sha256(s) for s in sentences])
+        texts.update(zip(sentence_keys[-1], sentences))
     checkpoint = VectorCheckpoint(out, manifest.model.model_dump_json(), embedder.dimension)
     # The model's ONNX export, made once: it embeds the passages and becomes the query encoder.
     # Beside the index with the name of a build's leftovers, which the next writer removes.
     exported = out.parent / f".{out.name}.tmp-encoder-{os.getpid()}"
     encoder: Embedder = embedder
     try:
-        saved = checkpoint.get(k for k in keys if k not in old.vectors)
-        missing = []
-        for row, key in enumerate(keys):
-            if key in old.vectors:
-                vectors[row] = old.vectors[key]
-            elif key in saved:
-                vectors[row] = saved[key]
-            else:
-                missing.append(row)
+        found = {key: old.vectors[key] for key in texts if key in old.vectors}
+        found |= checkpoint.get(key for key in texts if key not in found)
+        missing = [key for key in texts if key not in found]
         linked = _linked_query_encoder(out, old, manifest.model)
         export = linked or embedder.export_query_encoder
         # Exporting and fusing take ~3 s, what torch spends on ~150 passages: worth it for a first
         # build (the export is needed anyway) or for many passages.
         if missing and (linked is None or len(missing) >= ONNX_BUILD_MIN):
             encoder, export = _passage_encoder(exported, embedder)
-        embedding = _stage(progress, "Embedding passages")
+        embedding = _stage(progress, "Embedding passages and sentences")
         for start in range(0, len(missing), BATCH):
-            rows = missing[start : start + BATCH]
-            vectors[rows] = encoder.encode(
-                [passages[i].embedded_text for i in rows], progress=_offset(embedding, start, len(missing))
-            )
-            checkpoint.put([keys[i] for i in rows], vectors[rows])
+            batch = missing[start : start + BATCH]
+            batch_vectors = encoder.encode([texts[k] for k in batch], progress=_offset(embedding, start, len(missing)))
+            checkpoint.put(batch, batch_vectors)
+            found.update(zip(batch, batch_vectors))
         manifest.passages = len(passages)
 
-        from briefqa.vectors import VectorIndex
+        from briefqa.vectors import SentenceVectors, VectorIndex
 
         write_index(
             out,
@@ -215,7 +222,11 @@ def _write(
             transcripts,
             briefings,
             passages,
-            VectorIndex.build(vectors, manifest.faiss_index),
+            VectorIndex.build(
+                np.array([found[k] for k in keys], dtype=np.float32).reshape(-1, embedder.dimension),
+                manifest.faiss_index,
+            ),
+            SentenceVectors.build([np.array([found[k] for k in ks]) for ks in sentence_keys], embedder.dimension),
             export,
         )
     except BaseException:
@@ -224,8 +235,11 @@ def _write(
     finally:
         shutil.rmtree(exported, ignore_errors=True)
     checkpoint.remove()
-    report.passages, report.embedded = len(passages), len(missing)
-    report.reused = len(passages) - len(missing)
+    embedded = set(missing)
+    report.passages, report.embedded = len(passages), sum(key in embedded for key in keys)
+    report.reused = len(passages) - report.embedded
+    report.sentences = sum(map(len, sentence_keys))
+    report.sentences_embedded = len({k for ks in sentence_keys for k in ks if k in embedded})
     report.written = True
 
 

@@ -1,6 +1,6 @@
 """Vectors saved while a build embeds, so that a stopped build resumes where it was.
 
-A build embeds in batches of ``BATCH`` passages and commits each batch here before the next;
+A build embeds in batches of ``BATCH`` texts (passages and sentences) and commits each batch here before the next;
 rerunning the same build takes every vector already here and embeds only the rest (at most the
 batch that was cut short is done again). The file is SQLite, beside the index
 (``.NAME.vectors.sqlite``), keyed by the model and the hash of the embedded text, and removed once
@@ -17,7 +17,7 @@ import numpy as np
 
 from briefqa.hashing import text_sha256
 
-BATCH = 512  # passages embedded between two commits: ~15 s of work on 2 cores
+BATCH = 512  # texts embedded between two commits: ~15 s of work on 2 cores
 
 
 def checkpoint_path(out: Path) -> Path:

@@ -1,4 +1,5 @@
-"""Split speaker turns into passages that keep their offsets into the briefing's text.
+"""Split speaker turns into passages that keep their offsets into the briefing's text, and
+passages into the sentences that are embedded one by one.
 
 A turn is the unit; only a turn longer than ``max_tokens`` model tokens is split, on sentence
 boundaries, with ``overlap_tokens`` of overlap (langchain-text-splitters). Every passage's text is
@@ -7,6 +8,7 @@ an exact slice of the transcript, so a citation can always be checked against it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from briefqa.models import Briefing, Passage, Turn
@@ -25,6 +27,33 @@ _SEPARATORS = [
 ]
 
 TokenCounter = Callable[[str], int]
+# A sentence ends at . ! or ? (and any closing quote) followed by space.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+")
+MIN_SENTENCE_WORDS = 4  # a shorter sentence ("Thank you.", "Yes.") is embedded with the one before
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) within ``text`` of each of its sentences."""
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((start, match.start() + len(match.group(0).rstrip())))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def sentence_texts(passage: Passage) -> list[str]:
+    """What is embedded for each sentence of a passage, after the speaker's name: a figure deep in
+    a long answer gets a vector of its own (the passage's is dominated by the rest)."""
+    sentences: list[str] = []
+    for start, end in sentence_spans(passage.text):
+        words = passage.text[start:end].split()
+        if sentences and len(words) < MIN_SENTENCE_WORDS:
+            sentences[-1] += " " + " ".join(words)
+        else:
+            sentences.append(" ".join(words))
+    return [f"{passage.speaker}: {s}" for s in sentences or [" ".join(passage.text.split())]]
 
 
 def split_turn(text: str, settings: ChunkSettings, count_tokens: TokenCounter) -> list[tuple[int, int]]:

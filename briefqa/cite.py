@@ -4,7 +4,6 @@ that answers; the turn's other matching passages beside it."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from datetime import date
 
@@ -12,10 +11,9 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from briefqa.choices import Role
+from briefqa.chunk import sentence_spans
 from briefqa.models import Passage
 
-# A sentence ends at . ! or ? (and any closing quote) followed by space.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+")
 SHORT_SENTENCE = 80  # a highlight this short takes the next sentence along
 MIN_WORDS = 8
 
@@ -98,16 +96,6 @@ class SearchResult(BaseModel):
 def citation(p: Passage) -> str:
     held = p.held_on.isoformat() if p.held_on else "date unknown"
     return f"{p.speaker}, {p.briefing_title} ({held}), turn {p.turn_index}"
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    spans, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        spans.append((start, match.start() + len(match.group(0).rstrip())))
-        start = match.end()
-    if start < len(text):
-        spans.append((start, len(text)))
-    return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
 def pick_highlight(text: str, score_sentences: Callable[[list[str]], np.ndarray]) -> tuple[int, int]:

@@ -269,7 +269,8 @@ def _render_report(report: Any) -> None:
         if getattr(report, name)
     ]
     typer.echo(
-        f"{report.index}: {report.passages} passages ({report.embedded} embedded, {report.reused} reused); "
+        f"{report.index}: {report.passages} passages ({report.embedded} embedded, {report.reused} reused), "
+        f"{report.sentences} sentences ({report.sentences_embedded} embedded); "
         f"briefings: {', '.join(parts)}; {report.seconds:.1f} s"
     )
 

@@ -23,7 +23,7 @@ from briefqa.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, Query
 from briefqa.models import Briefing, Passage
 from briefqa.options import Filters, SearchOptions
 from briefqa.query import asks_for_a_figure, read_cues
-from briefqa.search import FUSIONS, adjust, best, bm25_ranking, near
+from briefqa.search import FUSIONS, add_best_sentences, adjust, best, bm25_ranking, near
 from briefqa.settings import default_index_dir
 from briefqa.store import (
     ONNX_DIR,
@@ -32,9 +32,10 @@ from briefqa.store import (
     read_bm25,
     read_content,
     read_manifest,
+    read_sentences,
     read_vectors,
 )
-from briefqa.vectors import Ranking, VectorIndex
+from briefqa.vectors import Ranking, SentenceVectors, VectorIndex
 
 
 class SearchResults(list[SearchResult]):
@@ -53,11 +54,20 @@ class SearchResults(list[SearchResult]):
 class Index:
     """A loaded index. Use :func:`load_index`."""
 
-    def __init__(self, path: Path, manifest: Manifest, content: ContentStore, vectors: VectorIndex, bm25: Bm25Scorer):
+    def __init__(
+        self,
+        path: Path,
+        manifest: Manifest,
+        content: ContentStore,
+        vectors: VectorIndex,
+        sentences: SentenceVectors,
+        bm25: Bm25Scorer,
+    ):
         self.path = path
         self.manifest = manifest
         self.content = content
         self.vectors = vectors
+        self.sentences = sentences
         self.bm25 = bm25
         self._embedder: Embedder | None = None
 
@@ -167,6 +177,9 @@ class Index:
             options = options.model_copy(update={"dense_weight": options.figure_dense_weight})
         fused = FUSIONS[options.fusion](dense, bm25, options)
         facts = self.content.facts(list(fused))
+        if options.sentence_weight and options.fusion == "weighted":  # a score, on the scale of weighted's
+            best_sentence = dict(zip(fused, self.sentences.best(list(fused), query_vector)))
+            fused = add_best_sentences(fused, best_sentence, facts, cues, options)
         return best(adjust(fused, facts, cues, options), len(fused)), facts
 
     def _held_near(self, window: tuple[date, date], filters: Filters) -> np.ndarray | None:
@@ -238,4 +251,11 @@ def load_index(path: Path | str | None = None, model: str | None = None) -> Inde
         raise IndexLoadError(
             path, f"it was built with model '{manifest.model.name}', not '{model}'", manifest.corpus_paths
         )
-    return Index(path, manifest, read_content(path, manifest), read_vectors(path, manifest), read_bm25(path, manifest))
+    return Index(
+        path,
+        manifest,
+        read_content(path, manifest),
+        read_vectors(path, manifest),
+        read_sentences(path, manifest),
+        read_bm25(path, manifest),
+    )

@@ -109,6 +109,13 @@ class SearchOptions(BaseModel):
         description="Weighted fusion, for a question that asks for a figure ('how many', a number): the dense "
         "score's share, since figures are found by their words; None: dense_weight for every question.",
     )
+    sentence_weight: float = Field(
+        default=0.15,
+        ge=0.0,
+        description="Weighted fusion: added to the fused score (0-1) of each candidate by its best sentence's "
+        "similarity to the question (min-max normalised), so that one figure in a long answer counts; 0 turns "
+        "it off.",
+    )
     depth: int = Field(
         default=100, ge=1, description="Candidates taken from each ranker (before fusing, and grouping by turn)."
     )
@@ -122,6 +129,7 @@ class SearchOptions(BaseModel):
         default=0.2,
         ge=0.0,
         description="Hybrid: taken from the fused score of reporters' turns (a question restates its topic but "
-        "does not answer it); when the question asks what was asked, half of it is added instead.",
+        "does not answer it); when the question asks what was asked, half of it is added instead (all of "
+        "it to the outlet the question names).",
     )
     filters: Filters = Field(default_factory=Filters)

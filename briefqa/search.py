@@ -97,6 +97,27 @@ def adjust(
     return adjusted
 
 
+def add_best_sentences(
+    fused: dict[int, float],
+    best_sentence: Mapping[int, float],
+    facts: Mapping[int, RowFacts],
+    cues: QuestionCues,
+    options: SearchOptions,
+) -> dict[int, float]:
+    """Late interaction, lite: each candidate gains its best sentence's similarity to the question,
+    min-max normalised over the candidates and weighted by ``options.sentence_weight``. Not
+    reporters' turns unless the question asks what was asked: they restate it, sentence by sentence."""
+    values = np.array([best_sentence[row] for row in fused])
+    if not len(values) or not options.sentence_weight:
+        return fused
+    low, span = values.min(), values.max() - values.min()
+    added = dict(fused)
+    for row, value in zip(fused, values):
+        if facts[row].role != "reporter" or cues.asks_what_was_asked:
+            added[row] += options.sentence_weight * ((value - low) / span if span > 0 else 1.0)
+    return added
+
+
 def best(scores: dict[int, float], k: int) -> Ranking:
     """The k best rows, ties by row."""
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]

@@ -6,6 +6,8 @@
     content.sqlite      briefings, turns, passages (in vector order) and the parsed transcripts
                         (briefqa.content: its schema)
     vectors.faiss       the FAISS index of the passages' embeddings (inner product = cosine)
+    sentences.faiss     the embeddings of the passages' sentences, and which are whose
+    sentences.starts.npy  (briefqa.vectors.SentenceVectors)
     bm25/               the BM25 matrix of the same passages (briefqa.bm25; JSON and .npy)
     onnx/               the query encoder: the model exported to ONNX, and its tokenizer
 
@@ -38,11 +40,13 @@ from briefqa.content import CONTENT, ContentStore, write_content
 from briefqa.hashing import text_sha256
 from briefqa.models import Briefing, ParsedTranscript, Passage
 from briefqa.options import BuildOptions, ChunkSettings, FaissKind
-from briefqa.vectors import VectorIndex
+from briefqa.vectors import SentenceVectors, VectorIndex
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: sentence vectors
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
+SENTENCES = "sentences.faiss"
+SENTENCE_STARTS = "sentences.starts.npy"
 BM25_DIR = "bm25"
 ONNX_DIR = "onnx"
 log = logging.getLogger("briefqa")
@@ -122,6 +126,7 @@ def write_index(
     briefings: list[Briefing],
     passages: list[Passage],
     vectors: VectorIndex,
+    sentences: SentenceVectors,
     export_query_encoder: Callable[[Path], object] | None = None,
 ) -> Manifest:
     """Write every file into a fresh directory beside ``out``, then swap it in atomically."""
@@ -131,6 +136,7 @@ def write_index(
     try:
         write_content(tmp / CONTENT, transcripts, briefings, passages)
         vectors.save(tmp / VECTORS)
+        sentences.save(tmp / SENTENCES, tmp / SENTENCE_STARTS)
         (tmp / BM25_DIR).mkdir()
         build_bm25([p.embedded_text for p in passages], tmp / BM25_DIR)
         if export_query_encoder is not None:
@@ -283,6 +289,20 @@ def read_vectors(path: Path, manifest: Manifest) -> VectorIndex:
     if vectors.count != manifest.passages or vectors.dimension != manifest.model.dimension:
         raise IndexLoadError(path, f"{VECTORS} does not match the manifest", manifest.corpus_paths)
     return vectors
+
+
+def read_sentences(path: Path, manifest: Manifest) -> SentenceVectors:
+    try:
+        sentences = SentenceVectors.load(Path(path) / SENTENCES, Path(path) / SENTENCE_STARTS)
+    except (RuntimeError, OSError, ValueError):
+        raise IndexLoadError(path, f"{SENTENCES} or {SENTENCE_STARTS} is damaged", manifest.corpus_paths) from None
+    if (
+        sentences.passages != manifest.passages
+        or sentences.dimension != manifest.model.dimension
+        or not sentences.consistent
+    ):
+        raise IndexLoadError(path, f"{SENTENCES} does not match the manifest", manifest.corpus_paths)
+    return sentences
 
 
 def read_bm25(path: Path, manifest: Manifest) -> Bm25Scorer:

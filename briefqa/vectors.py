@@ -98,3 +98,63 @@ class VectorIndex:
                 top = np.argsort(-exact, kind="stable")[:k]
                 return [(int(ids[i]), float(exact[i])) for i in top]
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+
+class SentenceVectors:
+    """The vectors of every passage's sentences (``briefqa.chunk.sentence_texts``), for scoring a
+    passage by its best sentence: passage row r owns sentences ``starts[r]`` to ``starts[r + 1]``."""
+
+    def __init__(self, vectors: VectorIndex, starts: np.ndarray):
+        self._vectors = vectors
+        self._starts = starts
+
+    @classmethod
+    def build(cls, blocks: list[np.ndarray], dimension: int) -> SentenceVectors:
+        """From one (sentences x dimension) array per passage, in row order; none may be empty."""
+        starts = np.concatenate([[0], np.cumsum([len(b) for b in blocks])]).astype(np.int64)
+        return cls(VectorIndex.build(np.concatenate([np.zeros((0, dimension)), *blocks])), starts)
+
+    @classmethod
+    def load(cls, file: Path, starts_file: Path) -> SentenceVectors:
+        """Raises RuntimeError for a damaged vectors file, OSError or ValueError for damaged starts."""
+        return cls(VectorIndex.load(file), np.load(starts_file, allow_pickle=False))
+
+    def save(self, file: Path, starts_file: Path) -> None:
+        self._vectors.save(file)
+        with open(starts_file, "wb") as handle:
+            np.save(handle, self._starts, allow_pickle=False)
+
+    @property
+    def passages(self) -> int:
+        return len(self._starts) - 1
+
+    @property
+    def dimension(self) -> int:
+        return self._vectors.dimension
+
+    @property
+    def consistent(self) -> bool:
+        """Whether the starts partition the stored sentences (a damaged or mismatched pair does not)."""
+        starts = self._starts
+        return (
+            np.issubdtype(starts.dtype, np.integer)
+            and starts.ndim == 1
+            and len(starts) >= 1
+            and starts[0] == 0
+            and bool(np.all(np.diff(starts) > 0))
+            and int(starts[-1]) == self._vectors.count
+        )
+
+    def blocks(self) -> list[np.ndarray]:
+        """Every passage's sentence vectors, in row order (for a build to reuse)."""
+        return np.split(self._vectors.all_vectors(), self._starts[1:-1])
+
+    def best(self, rows: list[int], query_vector: np.ndarray) -> np.ndarray:
+        """Each row's best sentence: its highest cosine similarity to the query."""
+        if not rows:
+            return np.zeros(0)
+        first = self._starts[rows]
+        counts = self._starts[np.asarray(rows) + 1] - first
+        ids = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        similarities = self._vectors.vectors(ids.tolist()) @ query_vector
+        return np.maximum.reduceat(similarities, np.cumsum(counts) - counts)

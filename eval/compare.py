@@ -33,7 +33,10 @@ DENSE_WEIGHTS = [0.3, 0.5, 0.7]  # for weighted fusion: the dense score's share
 WH_QUESTIONS = [ROOT / "eval" / "whitehouse-2022q4.jsonl", ROOT / "eval" / "whitehouse-other.jsonl"]
 LEVER_METRICS = ("Success@1", "Success@5", "MRR@10", "speaker@1")
 # hybrid as it was before the levers
-BEFORE = SearchOptions(date_weight=0, reporter_weight=0, depth=50, dense_weight=0.5, figure_dense_weight=None)
+BEFORE = SearchOptions(
+    date_weight=0, reporter_weight=0, depth=50, dense_weight=0.5, figure_dense_weight=None, sentence_weight=0
+)
+NO_SENTENCES = SearchOptions(sentence_weight=0)
 # (label, options, scored by): each row adds one lever to the row above; "~" rows try a variant of
 # a kept lever and are not carried down.
 LEVERS: list[tuple[str, SearchOptions, str]] = [
@@ -44,8 +47,15 @@ LEVERS: list[tuple[str, SearchOptions, str]] = [
     ("+ date preference 0.5", DATED := BEFORE.model_copy(update={"date_weight": 0.5}), "passage"),
     ("+ reporters' restatements yield 0.2", YIELD := DATED.model_copy(update={"reporter_weight": 0.2}), "passage"),
     ("+ one result per turn", YIELD, "turn"),
-    ("+ candidates 100 deep", DEEP := SearchOptions(dense_weight=0.5, figure_dense_weight=None), "turn"),
-    ("+ dense 0.6, figures 0.5 (the defaults)", SearchOptions(), "turn"),
+    (
+        "+ candidates 100 deep",
+        DEEP := NO_SENTENCES.model_copy(update={"dense_weight": 0.5, "figure_dense_weight": None}),
+        "turn",
+    ),
+    ("+ dense 0.6, figures 0.5", NO_SENTENCES, "turn"),
+    ("+ best sentence 0.15 (the defaults)", SearchOptions(), "turn"),
+    ("~ best sentence 0.05", SearchOptions(sentence_weight=0.05), "turn"),
+    ("~ best sentence 0.3", SearchOptions(sentence_weight=0.3), "turn"),
     ("~ dense 0.6 for every question", SearchOptions(figure_dense_weight=None), "turn"),
     ("~ dense 0.6, figures 0.4", SearchOptions(figure_dense_weight=0.4), "turn"),
     ("~ date preference 0.3", DEEP.model_copy(update={"date_weight": 0.3}), "turn"),

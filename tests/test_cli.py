@@ -62,7 +62,10 @@ def fixture_index(tmp_path_factory):
     result = runner.invoke(app, ["index", "build", str(FIXTURES), "--out", str(out), "--model", "hash"])
     assert result.exit_code == 0, result.output
     # not a terminal: each stage says where it ended, in plain lines
-    assert "Reading transcripts: 2/2\nSplitting turns into passages: 2/2\nEmbedding passages: 17/17\n" in result.output
+    assert (
+        "Reading transcripts: 2/2\nSplitting turns into passages: 2/2\nEmbedding passages and sentences: 48/48\n"
+        in result.output
+    )
     return out
 
 

@@ -12,7 +12,7 @@ from briefqa.content import CONTENT
 from briefqa.embed import HashEmbedder
 from briefqa.index import load_index
 from briefqa.options import BuildOptions, ChunkSettings, SearchOptions
-from briefqa.store import MANIFEST, VECTORS, IndexLoadError
+from briefqa.store import MANIFEST, SENTENCE_STARTS, SENTENCES, VECTORS, IndexLoadError
 from tests.conftest import CORPUS
 
 SMALL = ChunkSettings(max_tokens=120, overlap_tokens=20)
@@ -88,6 +88,41 @@ def test_loaded_index_ranks_as_exact_cosine_over_freshly_embedded_passages(built
         assert [row for row, _ in ranked] == list(expected)
 
 
+def test_each_passage_keeps_the_vectors_of_its_own_sentences(built):
+    from briefqa.chunk import sentence_texts
+
+    index = load_index(built[0])
+    query = HashEmbedder().encode(["exotic pets intercepted at the border"])[0]
+    rows = [0, 7, len(index.passages) - 1, *range(40, 60)]
+    expected = [max(HashEmbedder().encode(sentence_texts(index.passages[row])) @ query) for row in rows]
+    np.testing.assert_allclose(index.sentences.best(rows, query), expected, atol=2e-3)  # stored in fp16
+
+
+def test_sentence_texts_carry_the_speaker_and_keep_short_sentences_with_the_one_before():
+    from briefqa.chunk import sentence_texts
+    from briefqa.models import Passage
+
+    text = "Thank you. Imports rose 5% in May.  Yes, they did.\nExports fell (slightly) too! Why? Costs."
+    p = Passage(
+        id="b#1",
+        briefing_id="b",
+        briefing_title="T",
+        held_on=None,
+        turn_index=1,
+        part=1,
+        speaker="Mr. Yu",
+        role="official",
+        text=text,
+        char_start=0,
+        char_end=len(text),
+    )
+    assert sentence_texts(p) == [
+        "Mr. Yu: Thank you.",
+        "Mr. Yu: Imports rose 5% in May. Yes, they did.",
+        "Mr. Yu: Exports fell (slightly) too! Why? Costs.",
+    ]
+
+
 def test_result_fields_and_question(built):
     index = load_index(built[0])
     (r,) = search(index, "exotic pets", k=1, speaker="Zhao Zenglian", briefing=BORDERS)
@@ -137,13 +172,14 @@ def test_incremental_add(tmp_path):
     added = add_to_index([new], out)
     assert added.added == [new.stem] and added.written
     assert added.reused == first.passages and added.embedded == added.passages - first.passages
+    assert added.sentences > first.sentences and 0 < added.sentences_embedded <= added.sentences - first.sentences
 
     again = add_to_index([new], out)
     assert not again.written and again.unchanged == [new.stem] and again.embedded == 0
 
     new.write_text(new.read_text().replace("Thank you for your questions.", "Thanks for asking."))
     changed = add_to_index([new], out)
-    assert changed.replaced == [new.stem] and 0 < changed.embedded < 4
+    assert changed.replaced == [new.stem] and 0 < changed.embedded < 4 and 0 < changed.sentences_embedded < 4
     index = load_index(out)
     texts = [p.text for p in index.passages if p.briefing_id == new.stem]
     assert any("Thanks for asking." in t for t in texts)
@@ -162,6 +198,8 @@ def test_model_mismatch_is_refused(built):
         (lambda d: (d / VECTORS).unlink(), "vectors.faiss is missing"),
         (lambda d: (d / VECTORS).write_bytes((d / VECTORS).read_bytes()[:100]), "vectors.faiss is damaged"),
         (lambda d: (d / MANIFEST).write_text("{}"), "manifest.json is damaged"),
+        (lambda d: (d / SENTENCES).write_bytes((d / SENTENCES).read_bytes()[:100]), "sentences.faiss .*is damaged"),
+        (lambda d: (d / SENTENCE_STARTS).write_bytes(b"x" * (d / SENTENCE_STARTS).stat().st_size), "is damaged"),
         (
             lambda d: (d / MANIFEST).write_text(
                 (d / MANIFEST).read_text().replace('"max_tokens": 120', '"max_tokens": 99')

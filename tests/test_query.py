@@ -9,7 +9,7 @@ from briefqa.content import RowFacts
 from briefqa.index import load_index
 from briefqa.options import BuildOptions, Filters, SearchOptions
 from briefqa.query import QuestionCues, asks_for_a_figure, asks_what_was_asked, date_window, read_cues
-from briefqa.search import adjust, date_closeness
+from briefqa.search import add_best_sentences, adjust, date_closeness
 
 
 @pytest.mark.parametrize(
@@ -92,6 +92,23 @@ def test_adjust_prefers_the_window_softly_and_answers_over_reporters():
     cues = read_cues("What did Yicai.com ask about speed and safety?")
     assert cues == QuestionCues(None, True, "what did yicai.com ask about speed and safety?")
     assert adjust(fused, facts, cues, options) == pytest.approx({1: 0.5, 2: 0.9, 3: 0.8, 4: 0.7})
+
+
+def test_best_sentences_add_to_answers_and_to_reporters_only_when_asked():
+    facts = {
+        1: RowFacts("b1", 1, None, "official", "Sun Yuning"),
+        2: RowFacts("b1", 3, None, "official", "Yu Jianhua"),
+        3: RowFacts("b1", 2, None, "reporter", "CCTV"),
+    }
+    fused = {1: 0.5, 2: 0.6, 3: 0.4}
+    best_sentence = {1: 0.8, 2: 0.4, 3: 0.6}  # normalised: 1.0, 0.0, 0.5
+    options = SearchOptions(sentence_weight=0.2)
+    answers = read_cues("How much did exports grow?")
+    assert add_best_sentences(fused, best_sentence, facts, answers, options) == pytest.approx({1: 0.7, 2: 0.6, 3: 0.4})
+    asked = read_cues("What did CCTV ask about exports?")
+    assert add_best_sentences(fused, best_sentence, facts, asked, options) == pytest.approx({1: 0.7, 2: 0.6, 3: 0.5})
+    off = options.model_copy(update={"sentence_weight": 0.0})
+    assert add_best_sentences(fused, best_sentence, facts, answers, off) == fused
 
 
 def test_a_question_names_a_speaker_as_whole_words():
