@@ -37,6 +37,9 @@ from briefqa.store import (
 )
 from briefqa.vectors import Ranking, SentenceVectors, VectorIndex
 
+# Fused candidates whose sentences are scored: the best sentence reorders the head of the list.
+SENTENCE_CANDIDATES = 50
+
 
 class SearchResults(list[SearchResult]):
     """A list of SearchResult, best first."""
@@ -178,8 +181,9 @@ class Index:
         fused = FUSIONS[options.fusion](dense, bm25, options)
         facts = self.content.facts(list(fused))
         if options.sentence_weight and options.fusion == "weighted":  # a score, on the scale of weighted's
-            best_sentence = dict(zip(fused, self.sentences.best(list(fused), query_vector)))
-            fused = add_best_sentences(fused, best_sentence, facts, cues, options)
+            head = [row for row, _ in best(fused, SENTENCE_CANDIDATES)]
+            best_sentence = dict(zip(head, self.sentences.best(head, query_vector)))
+            fused |= add_best_sentences({row: fused[row] for row in head}, best_sentence, facts, cues, options)
         return best(adjust(fused, facts, cues, options), len(fused)), facts
 
     def _held_near(self, window: tuple[date, date], filters: Filters) -> np.ndarray | None:

@@ -6,8 +6,8 @@
     content.sqlite      briefings, turns, passages (in vector order) and the parsed transcripts
                         (briefqa.content: its schema)
     vectors.faiss       the FAISS index of the passages' embeddings (inner product = cosine)
-    sentences.faiss     the embeddings of the passages' sentences, and which are whose
-    sentences.starts.npy  (briefqa.vectors.SentenceVectors)
+    sentences.npy       the embeddings of the passages' sentences (half precision), and which
+    sentences.starts.npy  are whose (briefqa.vectors.SentenceVectors)
     bm25/               the BM25 matrix of the same passages (briefqa.bm25; JSON and .npy)
     onnx/               the query encoder: the model exported to ONNX, and its tokenizer
 
@@ -45,7 +45,7 @@ from briefqa.vectors import SentenceVectors, VectorIndex
 FORMAT_VERSION = 4  # 4: sentence vectors
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
-SENTENCES = "sentences.faiss"
+SENTENCES = "sentences.npy"
 SENTENCE_STARTS = "sentences.starts.npy"
 BM25_DIR = "bm25"
 ONNX_DIR = "onnx"
@@ -294,7 +294,7 @@ def read_vectors(path: Path, manifest: Manifest) -> VectorIndex:
 def read_sentences(path: Path, manifest: Manifest) -> SentenceVectors:
     try:
         sentences = SentenceVectors.load(Path(path) / SENTENCES, Path(path) / SENTENCE_STARTS)
-    except (RuntimeError, OSError, ValueError):
+    except (OSError, ValueError):
         raise IndexLoadError(path, f"{SENTENCES} or {SENTENCE_STARTS} is damaged", manifest.corpus_paths) from None
     if (
         sentences.passages != manifest.passages

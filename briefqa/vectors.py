@@ -7,8 +7,9 @@ the memory of a cold ask (158 -> 79 MB) and left every evaluation metric unchang
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -102,27 +103,51 @@ class VectorIndex:
 
 class SentenceVectors:
     """The vectors of every passage's sentences (``briefqa.chunk.sentence_texts``), for scoring a
-    passage by its best sentence: passage row r owns sentences ``starts[r]`` to ``starts[r + 1]``."""
+    passage by its best sentence: passage row r owns sentences ``starts[r]`` to ``starts[r + 1]``.
 
-    def __init__(self, vectors: VectorIndex, starts: np.ndarray):
-        self._vectors = vectors
+    A plain half-precision matrix (.npy). A loaded one is read a passage's rows at a time: on the
+    White House archive the file is 266 MB, and even memory-mapped, reading 180 scattered rows
+    brought 205 MB into the process (the page cache hands over whole large folios)."""
+
+    def __init__(self, starts: np.ndarray, vectors: np.ndarray | None = None, file: BinaryIO | None = None):
         self._starts = starts
+        self._vectors = vectors  # in memory (a build's), or None: read from ``file``
+        self._file = file
+        self._shape: tuple[int, ...] = vectors.shape if vectors is not None else (0, 0)
+        self._dtype = vectors.dtype if vectors is not None else np.dtype(np.float16)
+        self._offset = 0
 
     @classmethod
     def build(cls, blocks: list[np.ndarray], dimension: int) -> SentenceVectors:
         """From one (sentences x dimension) array per passage, in row order; none may be empty."""
         starts = np.concatenate([[0], np.cumsum([len(b) for b in blocks])]).astype(np.int64)
-        return cls(VectorIndex.build(np.concatenate([np.zeros((0, dimension)), *blocks])), starts)
+        return cls(starts, np.concatenate([np.zeros((0, dimension)), *blocks]).astype(np.float16))
 
     @classmethod
     def load(cls, file: Path, starts_file: Path) -> SentenceVectors:
-        """Raises RuntimeError for a damaged vectors file, OSError or ValueError for damaged starts."""
-        return cls(VectorIndex.load(file), np.load(starts_file, allow_pickle=False))
+        """Raises OSError or ValueError for a damaged file."""
+        starts = np.load(starts_file, allow_pickle=False)
+        handle = open(file, "rb")  # noqa: SIM115 - kept open for the index's life, closed with it
+        try:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+            loaded = cls(starts, file=handle)
+            loaded._shape, loaded._dtype, loaded._offset = shape, dtype, handle.tell()
+            size = int(np.prod(shape)) * dtype.itemsize
+            if fortran or len(shape) != 2 or Path(file).stat().st_size != loaded._offset + size:
+                raise ValueError(f"{file}: not a matrix of the size its header gives")
+        except BaseException:
+            handle.close()
+            raise
+        return loaded
 
     def save(self, file: Path, starts_file: Path) -> None:
-        self._vectors.save(file)
-        with open(starts_file, "wb") as handle:
-            np.save(handle, self._starts, allow_pickle=False)
+        for path, array in ((file, self._all()), (starts_file, self._starts)):
+            with open(path, "wb") as handle:
+                np.save(handle, array, allow_pickle=False)
 
     @property
     def passages(self) -> int:
@@ -130,31 +155,42 @@ class SentenceVectors:
 
     @property
     def dimension(self) -> int:
-        return self._vectors.dimension
+        return int(self._shape[1]) if len(self._shape) == 2 else -1
 
     @property
     def consistent(self) -> bool:
         """Whether the starts partition the stored sentences (a damaged or mismatched pair does not)."""
         starts = self._starts
         return (
-            np.issubdtype(starts.dtype, np.integer)
+            self._dtype == np.float16
+            and np.issubdtype(starts.dtype, np.integer)
             and starts.ndim == 1
             and len(starts) >= 1
             and starts[0] == 0
             and bool(np.all(np.diff(starts) > 0))
-            and int(starts[-1]) == self._vectors.count
+            and int(starts[-1]) == self._shape[0]
         )
+
+    def _all(self) -> np.ndarray:
+        if self._vectors is None:
+            self._vectors = self._rows(0, self._shape[0])
+        return self._vectors
+
+    def _rows(self, start: int, stop: int) -> np.ndarray:
+        if self._vectors is not None or self._file is None:
+            return self._all()[start:stop]
+        width = self._shape[1] * self._dtype.itemsize
+        data = os.pread(self._file.fileno(), (stop - start) * width, self._offset + start * width)
+        return np.frombuffer(data, dtype=self._dtype).reshape(-1, self._shape[1])
 
     def blocks(self) -> list[np.ndarray]:
         """Every passage's sentence vectors, in row order (for a build to reuse)."""
-        return np.split(self._vectors.all_vectors(), self._starts[1:-1])
+        return np.split(self._all().astype(np.float32), self._starts[1:-1])
 
     def best(self, rows: list[int], query_vector: np.ndarray) -> np.ndarray:
         """Each row's best sentence: its highest cosine similarity to the query."""
         if not rows:
             return np.zeros(0)
-        first = self._starts[rows]
-        counts = self._starts[np.asarray(rows) + 1] - first
-        ids = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-        similarities = self._vectors.vectors(ids.tolist()) @ query_vector
-        return np.maximum.reduceat(similarities, np.cumsum(counts) - counts)
+        blocks = [self._rows(int(self._starts[row]), int(self._starts[row + 1])) for row in rows]
+        similarities = np.concatenate(blocks).astype(np.float32) @ query_vector
+        return np.maximum.reduceat(similarities, np.cumsum([0] + [len(b) for b in blocks[:-1]]))

@@ -198,7 +198,7 @@ def test_model_mismatch_is_refused(built):
         (lambda d: (d / VECTORS).unlink(), "vectors.faiss is missing"),
         (lambda d: (d / VECTORS).write_bytes((d / VECTORS).read_bytes()[:100]), "vectors.faiss is damaged"),
         (lambda d: (d / MANIFEST).write_text("{}"), "manifest.json is damaged"),
-        (lambda d: (d / SENTENCES).write_bytes((d / SENTENCES).read_bytes()[:100]), "sentences.faiss .*is damaged"),
+        (lambda d: (d / SENTENCES).write_bytes((d / SENTENCES).read_bytes()[:100]), "sentences.npy .*is damaged"),
         (lambda d: (d / SENTENCE_STARTS).write_bytes(b"x" * (d / SENTENCE_STARTS).stat().st_size), "is damaged"),
         (
             lambda d: (d / MANIFEST).write_text(
