@@ -44,8 +44,7 @@ def _month_end(year: int, month: int) -> date:
 def date_window(question: str) -> tuple[date, date] | None:
     """The days a question is anchored to ("in October 2022", "the first half of 2021", "Q1 2024",
     "late 2021", "spring 2023", "in 2022"), first and last inclusive; None when it names no time.
-    A whole year reaches into the next year's first quarter.
-    The most specific phrase wins."""
+    The most specific phrase wins. A whole year reaches into the next year's first quarter."""
     text = question.casefold()
     if found := _MONTH_YEAR.search(text):
         part, month, year = found.group(1), MONTHS[found.group(2)], int(found.group(3))
@@ -106,4 +105,5 @@ class QuestionCues(NamedTuple):
 
 
 def read_cues(question: str) -> QuestionCues:
+    """Everything hybrid search reads of a question besides its words."""
     return QuestionCues(date_window(question), asks_what_was_asked(question), question.casefold())

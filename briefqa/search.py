@@ -91,8 +91,8 @@ def adjust(
             score += options.date_weight * date_closeness(fact.held_on, cues.window)
         if fact.role == "reporter" and not cues.asks_what_was_asked:
             score -= options.reporter_weight
-        elif fact.role == "reporter":
-            score += options.reporter_weight / 2 * (2 if cues.names(fact.speaker) else 1)
+        elif fact.role == "reporter":  # asked about: half the weight; the outlet it names, all of it
+            score += options.reporter_weight if cues.names(fact.speaker) else options.reporter_weight / 2
         adjusted[row] = score
     return adjusted
 

@@ -8,14 +8,16 @@ the memory of a cold ask (158 -> 79 MB) and left every evaluation metric unchang
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
 from briefqa.choices import FaissKind
 
 Ranking = list[tuple[int, float]]  # (passage row, score), best first
+RowReader = Callable[[int, int], np.ndarray]
 # HNSW's breadth of search per query, saved in the index file. Chosen with `python -m briefqa.bench
 # --scale`: recall@10 against flat vs latency at 10k-100k passages (README, Performance).
 HNSW_EF_SEARCH = 128
@@ -109,43 +111,46 @@ class SentenceVectors:
     White House archive the file is 266 MB, and even memory-mapped, reading 180 scattered rows
     brought 205 MB into the process (the page cache hands over whole large folios)."""
 
-    def __init__(self, starts: np.ndarray, vectors: np.ndarray | None = None, file: BinaryIO | None = None):
+    def __init__(self, starts: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, rows: RowReader):
         self._starts = starts
-        self._vectors = vectors  # in memory (a build's), or None: read from ``file``
-        self._file = file
-        self._shape: tuple[int, ...] = vectors.shape if vectors is not None else (0, 0)
-        self._dtype = vectors.dtype if vectors is not None else np.dtype(np.float16)
-        self._offset = 0
+        self._shape = shape
+        self._dtype = dtype
+        self._rows = rows  # (first, stop) -> those rows of the matrix
 
     @classmethod
     def build(cls, blocks: list[np.ndarray], dimension: int) -> SentenceVectors:
         """From one (sentences x dimension) array per passage, in row order; none may be empty."""
         starts = np.concatenate([[0], np.cumsum([len(b) for b in blocks])]).astype(np.int64)
-        return cls(starts, np.concatenate([np.zeros((0, dimension)), *blocks]).astype(np.float16))
+        matrix = np.concatenate([np.zeros((0, dimension)), *blocks]).astype(np.float16)
+        return cls(starts, matrix.shape, matrix.dtype, lambda first, stop: matrix[first:stop])
 
     @classmethod
     def load(cls, file: Path, starts_file: Path) -> SentenceVectors:
         """Raises OSError or ValueError for a damaged file."""
         starts = np.load(starts_file, allow_pickle=False)
-        handle = open(file, "rb")  # noqa: SIM115 - kept open for the index's life, closed with it
+        handle = open(file, "rb")  # noqa: SIM115 - open for the index's life, closed with it
         try:
             version = np.lib.format.read_magic(handle)
             if version == (1, 0):
                 shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
             else:
                 shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
-            loaded = cls(starts, file=handle)
-            loaded._shape, loaded._dtype, loaded._offset = shape, dtype, handle.tell()
-            size = int(np.prod(shape)) * dtype.itemsize
-            if fortran or len(shape) != 2 or Path(file).stat().st_size != loaded._offset + size:
+            offset = handle.tell()
+            if fortran or len(shape) != 2 or file.stat().st_size != offset + int(np.prod(shape)) * dtype.itemsize:
                 raise ValueError(f"{file}: not a matrix of the size its header gives")
         except BaseException:
             handle.close()
             raise
-        return loaded
+        width = shape[1] * dtype.itemsize
+
+        def rows(first: int, stop: int) -> np.ndarray:
+            data = os.pread(handle.fileno(), (stop - first) * width, offset + first * width)
+            return np.frombuffer(data, dtype=dtype).reshape(-1, shape[1])
+
+        return cls(starts, shape, dtype, rows)
 
     def save(self, file: Path, starts_file: Path) -> None:
-        for path, array in ((file, self._all()), (starts_file, self._starts)):
+        for path, array in ((file, self._rows(0, self._shape[0])), (starts_file, self._starts)):
             with open(path, "wb") as handle:
                 np.save(handle, array, allow_pickle=False)
 
@@ -155,7 +160,7 @@ class SentenceVectors:
 
     @property
     def dimension(self) -> int:
-        return int(self._shape[1]) if len(self._shape) == 2 else -1
+        return int(self._shape[1])
 
     @property
     def consistent(self) -> bool:
@@ -171,21 +176,9 @@ class SentenceVectors:
             and int(starts[-1]) == self._shape[0]
         )
 
-    def _all(self) -> np.ndarray:
-        if self._vectors is None:
-            self._vectors = self._rows(0, self._shape[0])
-        return self._vectors
-
-    def _rows(self, start: int, stop: int) -> np.ndarray:
-        if self._vectors is not None or self._file is None:
-            return self._all()[start:stop]
-        width = self._shape[1] * self._dtype.itemsize
-        data = os.pread(self._file.fileno(), (stop - start) * width, self._offset + start * width)
-        return np.frombuffer(data, dtype=self._dtype).reshape(-1, self._shape[1])
-
     def blocks(self) -> list[np.ndarray]:
         """Every passage's sentence vectors, in row order (for a build to reuse)."""
-        return np.split(self._all().astype(np.float32), self._starts[1:-1])
+        return np.split(self._rows(0, self._shape[0]).astype(np.float32), self._starts[1:-1])
 
     def best(self, rows: list[int], query_vector: np.ndarray) -> np.ndarray:
         """Each row's best sentence: its highest cosine similarity to the query."""
