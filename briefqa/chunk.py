@@ -27,7 +27,8 @@ _SEPARATORS = [
 ]
 
 TokenCounter = Callable[[str], int]
-# A sentence ends at . ! or ? (and any closing quote) followed by space.
+# A sentence ends at . ! or ? (and any closing quote) followed by space. How sentences split
+# decides which vectors an index holds: a change here goes with a new store.FORMAT_VERSION.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+")
 MIN_SENTENCE_WORDS = 4  # a shorter sentence ("Thank you.", "Yes.") is embedded with the one before
 
