@@ -37,16 +37,20 @@ def bm25_ranking(scores: np.ndarray, k: int, allowed: np.ndarray | None) -> Rank
     return [(int(r), float(scores[r])) for r in top]
 
 
+def min_max(values: np.ndarray) -> np.ndarray:
+    """Scores stretched to 0-1 (all 1.0 when they are equal), for mixing scores of other scales."""
+    low, span = values.min(), values.max() - values.min()
+    return (values - low) / span if span > 0 else np.ones(len(values))
+
+
 def weighted_fusion(dense: Ranking, bm25: Ranking, options: SearchOptions) -> dict[int, float]:
     """Min-max normalised scores, mixed with ``options.dense_weight``."""
     fused: dict[int, float] = {}
     for ranking, weight in ((dense, options.dense_weight), (bm25, 1.0 - options.dense_weight)):
         if not ranking:
             continue
-        values = np.array([s for _, s in ranking])
-        low, span = values.min(), values.max() - values.min()
-        for row, score in ranking:
-            fused[row] = fused.get(row, 0.0) + weight * ((score - low) / span if span > 0 else 1.0)
+        for (row, _), score in zip(ranking, min_max(np.array([s for _, s in ranking]))):
+            fused[row] = fused.get(row, 0.0) + weight * float(score)
     return fused
 
 
@@ -107,14 +111,12 @@ def add_best_sentences(
     """Late interaction, lite: each candidate gains its best sentence's similarity to the question,
     min-max normalised over the candidates and weighted by ``options.sentence_weight``. Not
     reporters' turns unless the question asks what was asked: they restate it, sentence by sentence."""
-    values = np.array([best_sentence[row] for row in fused])
-    if not len(values) or not options.sentence_weight:
+    if not fused:
         return fused
-    low, span = values.min(), values.max() - values.min()
     added = dict(fused)
-    for row, value in zip(fused, values):
+    for row, value in zip(fused, min_max(np.array([best_sentence[row] for row in fused]))):
         if facts[row].role != "reporter" or cues.asks_what_was_asked:
-            added[row] += options.sentence_weight * ((value - low) / span if span > 0 else 1.0)
+            added[row] += options.sentence_weight * float(value)
     return added
 
 
