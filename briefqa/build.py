@@ -12,15 +12,16 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from briefqa.checkpoint import BATCH, VectorCheckpoint
 from briefqa.chunk import chunk_briefings, sentence_texts
-from briefqa.content import embedded_key
+from briefqa.content import ContentStore, embedded_key
 from briefqa.corpus import parse_files, source_files, transcript_files
 from briefqa.embed import BUILD_THREADS, Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
 from briefqa.formats import parser_versions
@@ -46,6 +47,9 @@ from briefqa.store import (
     write_lock,
 )
 from briefqa.turns import resolve
+
+if TYPE_CHECKING:
+    from briefqa.vectors import SentenceVectors, VectorIndex
 
 
 class BuildReport(BaseModel):
@@ -86,8 +90,22 @@ class _OldIndex:
 
     manifest: Manifest | None = None
     transcripts: list[ParsedTranscript] | None = None  # None: none there, or unreadable
-    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embedded text's hash -> vector
     intact: bool = False  # every part loads: a build that changes nothing may leave it as it is
+    content: ContentStore | None = None
+    vectors: VectorIndex | None = None
+    sentences: SentenceVectors | None = None
+
+    def reusable(self, model: ModelInfo) -> dict[str, np.ndarray]:
+        """Embedded text's hash -> vector, for every passage and sentence, when the index was built
+        with ``model``. Read only by a build that embeds: on the archive it takes ~5 s and 1.5 GB."""
+        if not (self.intact and self.manifest and self.manifest.model == model):
+            return {}
+        assert self.content and self.vectors and self.sentences
+        found = dict(zip(self.content.embedded_keys(), self.vectors.all_vectors()))
+        # The format version changes with the sentence splitter: these texts are the ones embedded.
+        for passage, block in zip(self.content.all_passages(), self.sentences.blocks()):
+            found.update(zip(map(text_sha256, sentence_texts(passage)), block))
+        return found
 
 
 def _source(path: Path) -> SourceFile:
@@ -99,15 +117,13 @@ def _absolute(paths: Iterable[Path | str]) -> list[str]:
     return [str(Path(p).absolute()) for p in paths]
 
 
-def _read_old(path: Path, model: ModelInfo) -> _OldIndex:
-    """An index already at ``path``: its transcripts, its vectors when built with ``model``, and
-    whether all of it loads. A damaged part is only rebuilt; what still reads is kept."""
+def _read_old(path: Path) -> _OldIndex:
+    """An index already at ``path``: its transcripts, and whether all of it loads (its vectors
+    are read by ``_OldIndex.reusable``). A damaged part is only rebuilt; what still reads is kept."""
     try:
         manifest = read_manifest(path)
         content = read_content(path, manifest)
         transcripts = content.transcripts()
-        keys = content.embedded_keys()
-        passages = content.all_passages()
     except (IndexLoadError, sqlite3.DatabaseError, ValueError):
         return _OldIndex()
     old = _OldIndex(manifest=manifest, transcripts=transcripts)
@@ -115,15 +131,10 @@ def _read_old(path: Path, model: ModelInfo) -> _OldIndex:
         read_bm25(path, manifest)
         if (path / ONNX_DIR).is_dir():
             OnnxEncoder(path / ONNX_DIR)  # loads, or names the damaged file
-        vectors = read_vectors(path, manifest).all_vectors()
-        sentences = read_sentences(path, manifest).blocks()
+        vectors, sentences = read_vectors(path, manifest), read_sentences(path, manifest)
     except (IndexLoadError, QueryEncoderError):
         return old
-    if manifest.model == model:
-        old.vectors = dict(zip(keys, vectors))
-        # The format version changes with the sentence splitter: these texts are the ones embedded.
-        for passage, block in zip(passages, sentences):
-            old.vectors.update(zip(map(text_sha256, sentence_texts(passage)), block))
+    old.content, old.vectors, old.sentences = content, vectors, sentences
     old.intact = True
     return old
 
@@ -197,7 +208,9 @@ def _write(
     exported = out.parent / f".{out.name}.tmp-encoder-{os.getpid()}"
     encoder: Embedder = embedder
     try:
-        found = {key: old.vectors[key] for key in texts if key in old.vectors}
+        reusable = old.reusable(manifest.model)
+        found = {key: reusable[key] for key in texts if key in reusable}
+        del reusable  # the whole old index, as float32
         found |= checkpoint.get(key for key in texts if key not in found)
         missing = [key for key in texts if key not in found]
         linked = _linked_query_encoder(out, old, manifest.model)
@@ -277,7 +290,7 @@ def build_index(
     embedder = _embedder_for(options, embedder)
     model = _model_info(embedder)
     with write_lock(out):
-        old = _read_old(out, model)
+        old = _read_old(out)
         report = BuildReport(index=str(out), skipped=skipped)
         before = old.manifest.corpus if old.manifest else {}
         reparsed = old.manifest is not None and old.manifest.parsers != parser_versions()
@@ -324,7 +337,7 @@ def add_to_index(
             raise IndexLoadError(
                 path, f"it was built with model '{manifest.model.name}', not '{embedder.name}'", manifest.corpus_paths
             )
-        old = _read_old(path, model)
+        old = _read_old(path)
         if old.transcripts is None:  # what it holds cannot be read: only its sources can rebuild it
             raise IndexLoadError(path, "content.sqlite is damaged", manifest.corpus_paths)
         transcripts = {t.id: t for t in old.transcripts or []}
