@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -47,9 +46,7 @@ from briefqa.store import (
     write_lock,
 )
 from briefqa.turns import resolve
-
-if TYPE_CHECKING:
-    from briefqa.vectors import SentenceVectors, VectorIndex
+from briefqa.vectors import SentenceVectors, VectorIndex
 
 
 class BuildReport(BaseModel):
@@ -226,9 +223,6 @@ def _write(
             checkpoint.put(batch, batch_vectors)
             found.update(zip(batch, batch_vectors))
         manifest.passages = len(passages)
-
-        from briefqa.vectors import SentenceVectors, VectorIndex
-
         write_index(
             out,
             manifest,
