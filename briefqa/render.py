@@ -3,7 +3,9 @@
 As text for a terminal (``print_text``), Markdown quote blocks to paste into an article or notes
 (``to_markdown``), CSV rows for a spreadsheet (``to_csv``) and JSON for programs (``to_json``).
 Everything shown is the transcript's own text: the answer is the results' answering sentences,
-never new words.
+never new words. Text for a terminal and Markdown is ``printable`` (escape sequences and control
+characters removed), CSV cells cannot start a spreadsheet formula, and the commands printed are
+shell-quoted: a transcript's text is data, never instructions to a terminal, spreadsheet or shell.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import csv
 import io
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from briefqa.cite import GOOD_MATCH, SearchResult
+from briefqa.terminal_text import command, printable
 
 # Transcripts published as Markdown escape brackets and stars ("\[moderator\]"); a reader wants
 # the characters. Offsets and JSON keep the transcript's text as it is.
@@ -31,8 +35,9 @@ PLAIN_MARK = "**"  # the answering sentence's marker where there is no colour (p
 
 
 def plain(text: str) -> str:
-    """Transcript text for reading: Markdown escapes removed, white space collapsed."""
-    return " ".join(_ESCAPE.sub(r"\1", text).split())
+    """Transcript text for reading: Markdown escapes and control characters removed, white space
+    collapsed."""
+    return " ".join(_ESCAPE.sub(r"\1", printable(text)).split())
 
 
 def shorten(text: str, limit: int) -> str:
@@ -48,8 +53,8 @@ def shorten(text: str, limit: int) -> str:
 
 
 def speaker(r: SearchResult) -> str:
-    """The speaker as the transcript gives them, with their title where it gives one."""
-    return f"{r.speaker}, {r.speaker_title}" if r.speaker_title else r.speaker
+    """The speaker as the transcript gives them, with their title where it gives one (printable)."""
+    return printable(f"{r.speaker}, {r.speaker_title}" if r.speaker_title else r.speaker)
 
 
 def long_date(day: date | None) -> str:
@@ -101,7 +106,9 @@ def to_json(query: str, mode: str, results: list[SearchResult], good_match: bool
 
 
 def _md(text: str) -> str:
-    return re.sub(r"([\\`*_\[\]<>])", r"\\\1", text)
+    """Text escaped for Markdown, control characters removed first (an escape sequence's
+    bracket escaped would leave the rest of it behind)."""
+    return re.sub(r"([\\`*_\[\]<>])", r"\\\1", printable(text))
 
 
 def _nested(quote: str) -> str:
@@ -114,7 +121,12 @@ def markdown_citation(r: SearchResult) -> str:
 
 
 def to_markdown(query: str, results: list[SearchResult], good_match: bool) -> str:
-    """The answer, then a quote block per result, ready to paste."""
+    """The answer, then a quote block per result, ready to paste (printable: no control
+    characters)."""
+    return printable(_markdown(query, results, good_match))
+
+
+def _markdown(query: str, results: list[SearchResult], good_match: bool) -> str:
     lines = [f"**Q:** {_md(query)}", ""]
     if not good_match:
         return "\n".join(lines + ["No good match: nothing in the index comes close to this question.", ""])
@@ -132,19 +144,39 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
+# A spreadsheet takes a cell starting with one of these for a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Every column but the numbers we write ourselves.
+_CSV_TEXT = {
+    c for c in CSV_COLUMNS if c not in ("rank", "turn", "char_start", "char_end", "confidence", "more_passages")
+}
+
+
+def csv_cell(text: str) -> str:
+    """A text cell a spreadsheet shows as text: control characters but newline and tab removed,
+    and a leading ' where it would start a formula (=, +, -, @, tab, carriage return)."""
+    text = printable(text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def to_csv(results: list[SearchResult]) -> str:
-    """One row per result, the transcript's text as it is (offsets refer to it)."""
+    """One row per result. Text cells are the transcript's text made safe for a spreadsheet
+    (``csv_cell``: control characters removed, a ' before a cell that would be a formula), so
+    char_start and char_end refer to the raw text that ``--format json`` gives, not always to the
+    highlight and text cells here (nor is a cleaned briefing id always the raw one). Numbers
+    (rank, turn, offsets, confidence) are written as they are."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in results:
+        row = [
+            r.rank, r.speaker, r.speaker_title or "", r.role, r.held_on or "", r.briefing_id, r.briefing_title,
+            r.turn_index, r.passage_id, r.char_start, r.char_end, f"{r.confidence:.4f}", r.highlight, r.text,
+            r.question.outlet if r.question else "", r.question.text if r.question else "", len(r.more),
+        ]  # fmt: skip
         writer.writerow(
-            [
-                r.rank, r.speaker, r.speaker_title or "", r.role, r.held_on or "", r.briefing_id, r.briefing_title,
-                r.turn_index, r.passage_id, r.char_start, r.char_end, f"{r.confidence:.4f}", r.highlight, r.text,
-                r.question.outlet if r.question else "", r.question.text if r.question else "", len(r.more),
-            ]
-        )  # fmt: skip
+            [csv_cell(str(v)) if name in _CSV_TEXT else v for name, v in zip(CSV_COLUMNS, row, strict=True)]
+        )
     return out.getvalue()
 
 
@@ -174,12 +206,12 @@ def print_turns(console: Any, briefing: Any, turns: list[Any], focus: int | None
 
     people = [*briefing.officials, *([briefing.chair] if briefing.chair else [])]
     titles = {p.name: p.title for p in people if p.title}
-    console.print(Text(briefing.title, style="bold"))
+    console.print(Text(printable(briefing.title), style="bold"))
     console.print(Text(f"held {briefing.held_on or '?'} · published {briefing.published_on or '?'}", style="dim"))
-    console.print(Text(briefing.source, style="dim"), overflow="fold")
+    console.print(Text(printable(briefing.source), style="dim"), overflow="fold")
     for t in turns:
         answers = f" · answers turn {t.answers_turn}" if t.answers_turn is not None else ""
-        who = f"{t.speaker}, {titles[t.speaker]}" if t.speaker in titles else t.speaker
+        who = printable(f"{t.speaker}, {titles[t.speaker]}" if t.speaker in titles else t.speaker)
         marker = " ◀" if t.index == focus and not (console.is_terminal and not console.no_color) else ""
         console.print()
         label = Text(f"[{t.index}] {who}", style="bold reverse" if t.index == focus else "bold")
@@ -189,10 +221,10 @@ def print_turns(console: Any, briefing: Any, turns: list[Any], focus: int | None
                 print_wrapped(console, Text(plain(paragraph)))
 
 
-def print_text(console: Any, results: list[SearchResult], index_option: str = "") -> None:
+def print_text(console: Any, results: list[SearchResult], index: Path | str | None = None) -> None:
     """The answer, then each result: who (with title), where and when, the question it answers,
     the passage with its answering sentence marked, where else in the turn it matched, and the
-    command that reads around it (``index_option``: the --index it needs, if any)."""
+    command that reads around it, shell-quoted (with ``--index index`` where one is given)."""
     from rich.text import Text
 
     width = console.width
@@ -202,7 +234,7 @@ def print_text(console: Any, results: list[SearchResult], index_option: str = ""
         print_wrapped(console, text)
 
     def line(text: str, style: str = "") -> None:
-        console.print(Text(fit(text, width), style=style), no_wrap=True, overflow="ellipsis")
+        console.print(Text(fit(printable(text), width), style=style), no_wrap=True, overflow="ellipsis")
 
     sentences = answer(results)
     line("Answer", "bold")
@@ -215,10 +247,10 @@ def print_text(console: Any, results: list[SearchResult], index_option: str = ""
     for r in results:
         line(f"[{r.rank}] {speaker(r)}", "bold")
         where = f" · {r.held_on or 'date unknown'} · turn {r.turn_index} · confidence {r.confidence:.2f}"
-        line("    " + fit(r.briefing_title, max(width - 4 - len(where), 12)) + where, "dim")
+        line("    " + fit(printable(r.briefing_title), max(width - 4 - len(where), 12)) + where, "dim")
         if r.question:
             asked = shorten(plain(r.question.text), QUESTION_CHARS)
-            block(Text(f"Q ({r.question.outlet}): {asked}", style="dim italic"))
+            block(Text(f"Q ({printable(r.question.outlet)}): {asked}", style="dim italic"))
         before, hit, after = excerpt(r)
         passage = Text()
         passage.append(before + " " if before else "")
@@ -230,6 +262,7 @@ def print_text(console: Any, results: list[SearchResult], index_option: str = ""
             parts = f" ({more_parts(r)})" if len(r.more) <= MORE_PARTS_LISTED else ""
             line(f"    also matched: {len(r.more)} more {noun} of this turn{parts}", "dim")
         # One line, however long: a command broken inside an id cannot be pasted back.
-        show = f"    briefqa show {r.briefing_id} --turn {r.turn_index}{index_option}"
+        index_words = ["--index", index] if index else []
+        show = "    " + command("briefqa", "show", r.briefing_id, "--turn", r.turn_index, *index_words)
         console.print(Text(show, style="dim"), no_wrap=True, overflow="ignore", crop=False)
         console.print()
