@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, computed_field
 
+from briefqa.hashing import text_sha256
 from briefqa.models import Passage
-from briefqa.options import SearchOptions
+from briefqa.options import BuildOptions, SearchOptions
 
 EVAL_DEPTH = 10
 DEFAULT_QUESTIONS = Path("eval/questions.jsonl")
@@ -33,6 +34,9 @@ IR_MEASURES = {
 }
 SPEAKER_AT_1 = "speaker@1"
 METRICS = (*IR_MEASURES, SPEAKER_AT_1)
+# A shorter quote ("Yes.", "China", "the") recurs through a briefing: every turn holding it would
+# count as relevant and the scores would mean nothing. The shortest quote in eval/ has 39 characters.
+MIN_QUOTE_CHARS = 10  # not counting white space
 
 
 class EvalError(Exception):
@@ -85,6 +89,37 @@ class EvalReport(BaseModel):
     index: str
     question_count: int
     modes: list[ModeReport]
+    # What a --baseline run must share with this one (None in baselines saved before they were kept).
+    build: BuildOptions | None = Field(default=None, description="The index's model, chunking and FAISS kind.")
+    corpus_sha256: str | None = Field(default=None, description="Digest of the index's briefing ids.")
+    questions_sha256: str | None = Field(
+        default=None, description="Digest of the questions as scored (id, question, briefing, evidence)."
+    )
+    index_fingerprint: str | None = Field(
+        default=None, description="The index's fingerprint; not compared, since it changes with briefqa's parsers."
+    )
+
+
+def corpus_digest(briefing_ids: Iterable[str]) -> str:
+    return text_sha256("\n".join(sorted(briefing_ids)))
+
+
+def questions_digest(questions: list[EvalQuestion]) -> str:
+    fields = {"id", "question", "briefing", "evidence"}
+    rows = sorted((q.model_dump(include=fields) for q in questions), key=lambda q: q["id"])
+    return text_sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False))
+
+
+def quote_problem(quote: str) -> str | None:
+    """Why an evidence quote cannot mark an answer (blank, or so short it is found everywhere)."""
+    length = len("".join(quote.split()))
+    if length >= MIN_QUOTE_CHARS:
+        return None
+    what = "is blank" if not length else f"has only {length} character{'s' if length > 1 else ''}"
+    return (
+        f"{what}, too short to mark an answer (it could be found all over the briefing). Copy the "
+        f"sentence that answers the question from the transcript (at least {MIN_QUOTE_CHARS} characters)"
+    )
 
 
 def load_questions(*paths: Path) -> list[EvalQuestion]:
@@ -95,7 +130,7 @@ def load_questions(*paths: Path) -> list[EvalQuestion]:
         if not path.exists():
             raise EvalError(f"{path}: no such question file")
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = path.read_text(encoding="utf-8-sig").splitlines()  # -sig: a BOM some editors write
         except UnicodeDecodeError:
             raise EvalError(
                 f"{path}: not a UTF-8 text file; a question set is JSON lines (see eval/README.md)"
@@ -111,6 +146,9 @@ def load_questions(*paths: Path) -> list[EvalQuestion]:
             except ValidationError as err:
                 problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
                 raise EvalError(f"{path}:{number}: not a valid question ({problem})") from None
+            for n, evidence in enumerate(question.evidence, start=1):
+                if why := quote_problem(evidence.quote):
+                    raise EvalError(f"{path}:{number}: question '{question.id}', evidence quote {n} {why}")
             if question.id in first_seen:
                 raise EvalError(
                     f"{path}:{number}: question id '{question.id}' is used twice (first in {first_seen[question.id]})"
@@ -132,6 +170,8 @@ def evidence_spans(question: EvalQuestion, texts: dict[str, str]) -> list[tuple[
         raise EvalError(f"question {question.id}: briefing '{question.briefing}' is not in the index")
     spans = []
     for evidence in question.evidence:
+        if problem := quote_problem(evidence.quote):
+            raise EvalError(f"question {question.id}: the evidence quote {evidence.quote!r} {problem}")
         pattern = re.compile(r"\s+".join(map(re.escape, evidence.quote.split())))
         found = [(m.start(), m.end()) for m in pattern.finditer(text)]
         if not found:
@@ -230,15 +270,19 @@ def _top_rows(index, question: str, options: SearchOptions, by: str) -> list[int
 
 
 def parse_floor(spec: str) -> tuple[str, float]:
-    """'R@5=0.8' -> ('R@5', 0.8)."""
+    """'R@5=0.8' -> ('R@5', 0.8). Every metric lies in 0-1: a floor above 1 always fails, one
+    below 0 never does, so both are refused (80 meant 0.8)."""
     name, _, value = spec.partition("=")
     name = name.strip()
     if name not in METRICS:
         raise ValueError(f"unknown metric '{name}' in --fail-under; choose from {', '.join(METRICS)}")
     try:
-        return name, float(value)
+        floor = float(value)
     except ValueError:
         raise ValueError(f"--fail-under {spec}: the floor must be a number, e.g. {name}=0.8") from None
+    if not 0 <= floor <= 1:  # NaN too
+        raise ValueError(f"--fail-under {spec}: the floor must be between 0 and 1, a fraction: e.g. {name}=0.8")
+    return name, floor
 
 
 def failed_floors(reports: list[ModeReport], floors: list[tuple[str, float]]) -> list[str]:
@@ -261,11 +305,60 @@ PASS_DEPTH = 5  # a question passes when a relevant turn is in the top 5 (what a
 def load_report(path: Path) -> EvalReport:
     """A report saved with ``briefqa eval --save-baseline``."""
     try:
-        return EvalReport.model_validate_json(Path(path).read_bytes())
+        return EvalReport.model_validate_json(Path(path).read_bytes().removeprefix(b"\xef\xbb\xbf"))
     except OSError as err:
         raise EvalError(f"{path}: cannot read the baseline ({err.strerror})") from None
     except ValidationError:
         raise EvalError(f"{path}: not a baseline saved by 'briefqa eval --save-baseline'; save one again") from None
+
+
+def setting_differences(report: EvalReport, baseline: EvalReport) -> list[str]:
+    """What differs between a run and its baseline other than the code: the modes and their search
+    options, the questions, the index's build options and briefings. Scores of other settings
+    cannot be compared, so ``--baseline`` refuses them. A baseline saved before the index and
+    question digests were kept is compared on its modes and question ids only."""
+    lines = []
+    before = {m.label: m for m in baseline.modes}
+    now = {m.label: m for m in report.modes}
+    if set(before) != set(now):  # in any order
+        lines.append(f"modes: {', '.join(before)} in the baseline, {', '.join(now)} now")
+    for label in [label for label in before if label in now]:
+        lines += [f"{label}: {d}" for d in _differences(before[label].options, now[label].options)]
+    old_ids = {q.id for m in baseline.modes[:1] for q in m.questions}
+    new_ids = {q.id for m in report.modes[:1] for q in m.questions}
+    if old_ids - new_ids:
+        lines.append(f"questions not asked now: {', '.join(sorted(old_ids - new_ids))}")
+    if new_ids - old_ids:
+        lines.append(f"questions not in the baseline: {', '.join(sorted(new_ids - old_ids))}")
+    if old_ids == new_ids and _both_and_differ(baseline.questions_sha256, report.questions_sha256):
+        lines.append("questions: the same ids, but a question's text, briefing or evidence changed")
+    if baseline.build is not None and report.build is not None:
+        lines += [f"index {d}" for d in _differences(baseline.build, report.build)]
+    if _both_and_differ(baseline.corpus_sha256, report.corpus_sha256):
+        lines.append("index: it holds other briefings than the baseline's index")
+    return lines
+
+
+def _both_and_differ(old: str | None, new: str | None) -> bool:
+    """Both recorded (an old baseline lacks some) and different."""
+    return old is not None and new is not None and old != new
+
+
+def _differences(before: BaseModel, now: BaseModel) -> list[str]:
+    """'dense_weight: 0.6 in the baseline, 0.5 now' for each field that differs (nested fields dotted)."""
+
+    def flat(data: dict, prefix: str = "") -> dict[str, object]:
+        out: dict[str, object] = {}
+        for key, value in data.items():
+            out |= flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value}
+        return out
+
+    old, new = flat(before.model_dump(mode="json")), flat(now.model_dump(mode="json"))
+    return [
+        f"{key}: {old.get(key)} in the baseline, {new.get(key)} now"
+        for key in old | new
+        if old.get(key) != new.get(key)
+    ]
 
 
 def regressions(report: EvalReport, baseline: EvalReport, tolerance: float) -> list[str]:
@@ -288,10 +381,13 @@ def regressions(report: EvalReport, baseline: EvalReport, tolerance: float) -> l
     return lines
 
 
-def report_markdown(report: EvalReport) -> str:
-    """The metrics table and the missed questions, for a CI job's summary page."""
+def report_markdown(report: EvalReport, failures: Sequence[str] = ()) -> str:
+    """The metrics table and the missed questions, for a CI job's summary page; first the floors
+    not met and the regressions from a baseline (``failures``), if any."""
     labels = [m.label for m in report.modes]
     lines = [f"### Retrieval: {report.question_count} questions ({report.questions_file})", ""]
+    if failures:
+        lines += [f"- **FAIL** {line}" for line in failures] + [""]
     lines += ["| metric | " + " | ".join(labels) + " |", "|---" * (1 + len(labels)) + "|"]
     lines += [f"| {name} | " + " | ".join(f"{m.aggregate[name]:.3f}" for m in report.modes) + " |" for name in METRICS]
     for m in report.modes:

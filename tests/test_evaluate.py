@@ -75,7 +75,7 @@ def test_span_relevance_overlap_no_overlap_and_split():
 
 
 def test_missing_quote_is_reported_with_the_question():
-    q = EvalQuestion(id="q42", question="?", briefing="b", evidence=[{"quote": "not there", "speaker": "s"}])
+    q = EvalQuestion(id="q42", question="?", briefing="b", evidence=[{"quote": "not there at all", "speaker": "s"}])
     with pytest.raises(EvalError, match="question q42: quote not found in b"):
         evidence_spans(q, {"b": "some other text"})
 
@@ -83,7 +83,8 @@ def test_missing_quote_is_reported_with_the_question():
 def test_bad_question_file_names_the_line(tmp_path):
     path = tmp_path / "q.jsonl"
     path.write_text(
-        '{"id": "a", "question": "x", "briefing": "b", "evidence": [{"quote": "q", "speaker": "s"}]}\n{"id": "b"}\n'
+        '{"id": "a", "question": "x", "briefing": "b", "evidence": [{"quote": "long enough", "speaker": "s"}]}\n'
+        '{"id": "b"}\n'
     )
     with pytest.raises(EvalError, match=r"q.jsonl:2: not a valid question"):
         load_questions(path)
@@ -139,9 +140,9 @@ def test_eval_command_table_json_and_floors(hash_index, tmp_path):
     ok = runner.invoke(app, base + ["--mode", "bm25", "--fail-under", "Success@10=0.5"])
     assert ok.exit_code == 0, ok.output
     assert "R@5" in ok.stdout and "missed in the top 5" in ok.stdout
-    failed = runner.invoke(app, base + ["--mode", "bm25", "--fail-under", "Success@10=1.01"])
+    failed = runner.invoke(app, base + ["--mode", "dense", "--fail-under", "Success@1=0.9"])
     assert failed.exit_code == 1
-    assert "FAIL bm25: Success@10 = 1.000 is under the floor 1.010" in failed.output
+    assert "FAIL dense: Success@1 = 0.500 is under the floor 0.900" in failed.output
 
 
 def test_eval_command_missing_quote_stops(hash_index, tmp_path):
@@ -223,3 +224,176 @@ def test_eval_markdown_and_junit_reports(hash_index, tmp_path):
     for suite in suites:
         cases = suite.findall("testcase")
         assert len(cases) == 2 and int(suite.get("failures")) == sum(c.find("failure") is not None for c in cases)
+
+
+@pytest.mark.parametrize(
+    ("quote", "message"),
+    [
+        (" \t ", "evidence quote 1 is blank, too short to mark an answer"),
+        ("Yes.", "evidence quote 1 has only 4 characters, too short to mark an answer"),
+        ("  so  we  ", "evidence quote 1 has only 4 characters"),
+    ],
+)
+def test_blank_or_tiny_evidence_quotes_are_refused_with_file_and_line(hash_index, tmp_path, quote, message):
+    # A quote of white space matched everywhere: the whole briefing was relevant and any question scored 1.
+    questions = write_questions(tmp_path / "q.jsonl", quote=quote)
+    result = runner.invoke(app, ["eval", "--questions", str(questions), "--index", str(hash_index)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"q.jsonl:1: question 'q1', {message}" in result.output
+    assert "Copy the sentence that answers the question from the transcript (at least 10 characters)" in result.output
+    # built in code, not read from a file, it is refused too
+    q = EvalQuestion(id="q9", question="?", briefing="b", evidence=[{"quote": quote, "speaker": "s"}])
+    with pytest.raises(EvalError, match="question q9: the evidence quote .* too short"):
+        evidence_spans(q, {"b": "Yes. So we said yes, and so we did."})
+
+
+def test_a_quote_of_ten_characters_is_enough(tmp_path):
+    path = write_questions(tmp_path / "q.jsonl", quote="196 flights")  # 10 without the space
+    assert [q.evidence[0].quote for q in load_questions(path)][0] == "196 flights"
+
+
+def test_question_file_with_a_byte_order_mark_reads(hash_index, tmp_path):
+    questions = write_questions(tmp_path / "q.jsonl")
+    questions.write_text(questions.read_text(), encoding="utf-8-sig")
+    assert questions.read_bytes().startswith(b"\xef\xbb\xbf")
+    result = runner.invoke(
+        app, ["eval", "--questions", str(questions), "--index", str(hash_index), "--mode", "bm25", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["question_count"] == 2
+
+
+@pytest.mark.parametrize("floor", ["80", "1.5", "-0.1", "nan", "inf"])
+def test_floors_outside_zero_to_one_are_refused(hash_index, tmp_path, floor):
+    questions = write_questions(tmp_path / "q.jsonl")
+    args = ["eval", "--questions", str(questions), "--index", str(hash_index), "--mode", "bm25"]
+    result = runner.invoke(app, args + ["--fail-under", f"Success@5={floor}"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"--fail-under Success@5={floor}: the floor must be between 0 and 1, a fraction: e.g. Success@5=0.8" in (
+        result.output
+    )
+    assert "R@5" not in result.stdout  # refused before evaluating
+
+
+def test_floors_of_zero_and_one_are_accepted(hash_index, tmp_path):
+    questions = write_questions(tmp_path / "q.jsonl")
+    args = ["eval", "--questions", str(questions), "--index", str(hash_index), "--mode", "bm25"]
+    result = runner.invoke(app, args + ["--fail-under", "Success@5=1", "--fail-under", "MRR@10=0"])
+    assert result.exit_code == 0, result.output
+
+
+def test_markdown_summary_lists_the_failures_which_still_go_to_stderr(hash_index, tmp_path):
+    questions = write_questions(tmp_path / "q.jsonl")
+    args = ["eval", "--questions", str(questions), "--index", str(hash_index), "--mode", "dense", "--mode", "bm25"]
+    result = runner.invoke(app, args + ["--format", "markdown", "--fail-under", "Success@1=0.9"])
+    assert result.exit_code == 1
+    line = "dense: Success@1 = 0.500 is under the floor 0.900"
+    assert f"- **FAIL** {line}" in result.stdout
+    assert f"FAIL {line}" in result.stderr
+    assert "bm25: Success@1" not in result.output  # bm25 scores 1.0
+    passed = runner.invoke(app, args + ["--format", "markdown"])
+    assert passed.exit_code == 0 and "FAIL" not in passed.output
+
+
+@pytest.fixture()
+def saved_baseline(hash_index, tmp_path):
+    """A bm25 baseline of the two questions, its command line, and the baseline's JSON."""
+    questions = write_questions(tmp_path / "q.jsonl")
+    base = ["eval", "--questions", str(questions), "--index", str(hash_index), "--mode", "bm25"]
+    saved = tmp_path / "baseline.json"
+    assert runner.invoke(app, base + ["--save-baseline", str(saved)]).exit_code == 0
+    return base, saved, json.loads(saved.read_text())
+
+
+def refused(args, *expected):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "this run's settings differ from the baseline's, so their scores cannot be compared" in result.output
+    assert "Run with the baseline's settings, or save a new baseline with --save-baseline." in result.output
+    for line in expected:
+        assert line in result.output
+    return result
+
+
+def test_baseline_records_the_settings_a_later_run_must_share(saved_baseline, hash_index):
+    _, _, data = saved_baseline
+    assert data["build"]["model"] == "hash" and data["build"]["chunking"]["max_tokens"] == 120
+    assert len(data["corpus_sha256"]) == len(data["questions_sha256"]) == 64
+    assert data["index_fingerprint"] == json.loads((hash_index / "manifest.json").read_text())["fingerprint"]
+
+
+def test_baseline_of_another_mode_or_fusion_is_refused(saved_baseline, tmp_path):
+    base, saved, data = saved_baseline
+    refused(base[:-1] + ["hybrid", "--baseline", str(saved)], "modes: bm25 in the baseline, hybrid (weighted) now")
+    hybrid = tmp_path / "hybrid.json"
+    assert runner.invoke(app, base[:-1] + ["hybrid", "--save-baseline", str(hybrid)]).exit_code == 0
+    refused(
+        base[:-1] + ["hybrid", "--fusion", "rrf", "--baseline", str(hybrid)],
+        "modes: hybrid (weighted) in the baseline, hybrid (rrf) now",
+    )
+    refused(base + ["--mode", "dense", "--baseline", str(saved)], "modes: bm25 in the baseline, bm25, dense now")
+    both = tmp_path / "both.json"
+    assert runner.invoke(app, base + ["--mode", "dense", "--save-baseline", str(both)]).exit_code == 0
+    reordered = runner.invoke(app, base[:-1] + ["dense", "--mode", "bm25", "--baseline", str(both)])
+    assert reordered.exit_code == 0, reordered.output  # the same modes, asked in another order
+
+
+def test_baseline_of_other_weights_is_refused(saved_baseline, tmp_path):
+    base, _, data = saved_baseline
+    data["modes"][0]["options"]["dense_weight"] = 0.5
+    data["modes"][0]["options"]["filters"]["speaker"] = "li"
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(data))
+    refused(
+        base + ["--baseline", str(other)],
+        "bm25: dense_weight: 0.5 in the baseline, 0.6 now",
+        "bm25: filters.speaker: li in the baseline, None now",
+    )
+
+
+def test_baseline_with_a_question_lost_or_changed_is_refused(saved_baseline, tmp_path):
+    base, saved, _ = saved_baseline
+    questions = tmp_path / "q.jsonl"
+    first, second = questions.read_text().splitlines()
+    fewer = tmp_path / "fewer.jsonl"
+    fewer.write_text(first + "\n")
+    # it used to pass: the lost question was never compared
+    refused(["eval", "--questions", str(fewer)] + base[3:] + ["--baseline", str(saved)], "questions not asked now: q2")
+    edited = tmp_path / "edited.jsonl"
+    edited.write_text(first.replace("exotic pets", "pets from abroad") + "\n" + second + "\n")
+    refused(
+        ["eval", "--questions", str(edited)] + base[3:] + ["--baseline", str(saved)],
+        "questions: the same ids, but a question's text, briefing or evidence changed",
+    )
+    # comments, order and a question's category are not what is scored: the same questions
+    same = tmp_path / "same.jsonl"
+    row = json.loads(first) | {"category": "figure"}
+    same.write_text("# reordered\n" + second + "\n" + json.dumps(row) + "\n")
+    result = runner.invoke(app, ["eval", "--questions", str(same)] + base[3:] + ["--baseline", str(saved)])
+    assert result.exit_code == 0, result.output
+
+
+def test_baseline_of_another_index_is_refused(saved_baseline, tmp_path):
+    base, _, data = saved_baseline
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(data | {"build": data["build"] | {"model": "all-MiniLM-L6-v2"}}))
+    refused(base + ["--baseline", str(other)], "index model: all-MiniLM-L6-v2 in the baseline, hash now")
+    other.write_text(
+        json.dumps(data | {"build": data["build"] | {"chunking": {**data["build"]["chunking"], "max_tokens": 200}}})
+    )
+    refused(base + ["--baseline", str(other)], "index chunking.max_tokens: 200 in the baseline, 120 now")
+    other.write_text(json.dumps(data | {"corpus_sha256": "0" * 64}))
+    refused(base + ["--baseline", str(other)], "index: it holds other briefings than the baseline's index")
+
+
+def test_a_baseline_saved_before_settings_were_kept_is_still_read(saved_baseline, tmp_path):
+    base, _, data = saved_baseline
+    for key in ("build", "corpus_sha256", "questions_sha256", "index_fingerprint"):
+        del data[key]
+    old = tmp_path / "old.json"
+    old.write_bytes(b"\xef\xbb\xbf" + json.dumps(data).encode())  # and a BOM, as an editor may add
+    result = runner.invoke(app, base + ["--baseline", str(old)])
+    assert result.exit_code == 0, result.output
+    assert "only its modes and question ids were checked. Save it again to check them all." in result.stderr
+    # what it does record is still compared
+    refused(base[:-1] + ["dense", "--baseline", str(old)], "modes: bm25 in the baseline, dense now")
