@@ -11,7 +11,8 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from briefqa.checkpoint import BATCH, VectorCheckpoint
 from briefqa.chunk import chunk_briefings, sentence_texts
-from briefqa.content import ContentStore, embedded_key
+from briefqa.content import CONTENT, ContentStore, embedded_key
 from briefqa.corpus import parse_files, source_files, transcript_files
 from briefqa.embed import BUILD_THREADS, Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
 from briefqa.formats import parser_versions
@@ -31,10 +32,16 @@ from briefqa.settings import default_corpus_dir, default_index_dir
 from briefqa.store import (
     MANIFEST,
     ONNX_DIR,
+    SENTENCE_STARTS,
+    SENTENCES,
+    VECTORS,
     IndexLoadError,
+    IndexWriteError,
     Manifest,
     ModelInfo,
     SourceFile,
+    changed_files,
+    index_target,
     now,
     read_bm25,
     read_content,
@@ -46,7 +53,7 @@ from briefqa.store import (
     write_lock,
 )
 from briefqa.turns import resolve
-from briefqa.vectors import SentenceVectors, VectorIndex
+from briefqa.vectors import SentenceVectors, VectorIndex, sound_rows
 
 
 class BuildReport(BaseModel):
@@ -87,21 +94,30 @@ class _OldIndex:
 
     manifest: Manifest | None = None
     transcripts: list[ParsedTranscript] | None = None  # None: none there, or unreadable
-    intact: bool = False  # every part loads: a build that changes nothing may leave it as it is
+    # Every part loads and is what the manifest's digests record: a build that changes nothing
+    # may leave it as it is.
+    intact: bool = False
+    # The parts whose vectors a build may reuse (None: absent, damaged, or no content to key them).
     content: ContentStore | None = None
     vectors: VectorIndex | None = None
     sentences: SentenceVectors | None = None
 
     def reusable(self, model: ModelInfo) -> dict[str, np.ndarray]:
-        """Embedded text's hash -> vector, for every passage and sentence, when the index was built
-        with ``model``. Read only by a build that embeds: on the archive it takes ~5 s and 1.5 GB."""
-        if not (self.intact and self.manifest and self.manifest.model == model):
+        """Embedded text's hash -> vector, for every sound passage and sentence vector (finite, unit
+        length), when the index was built with ``model``. Read only by a build that embeds: on the
+        archive it takes ~5 s and 1.5 GB."""
+        if not (self.content and self.manifest and self.manifest.model == model):
             return {}
-        assert self.content and self.vectors and self.sentences
-        found = dict(zip(self.content.embedded_keys(), self.vectors.all_vectors()))
-        # The format version changes with the sentence splitter: these texts are the ones embedded.
-        for passage, block in zip(self.content.all_passages(), self.sentences.blocks()):
-            found.update(zip(map(text_sha256, sentence_texts(passage)), block))
+        found: dict[str, np.ndarray] = {}
+        if self.vectors:
+            vectors = self.vectors.all_vectors()
+            sound = sound_rows(vectors)
+            found |= {k: v for k, v, ok in zip(self.content.embedded_keys(), vectors, sound) if ok}
+        if self.sentences:
+            # The format version changes with the sentence splitter: these texts are the ones embedded.
+            for passage, block in zip(self.content.all_passages(), self.sentences.blocks()):
+                sound = sound_rows(block)
+                found.update((k, v) for k, v, ok in zip(map(text_sha256, sentence_texts(passage)), block, sound) if ok)
         return found
 
 
@@ -115,24 +131,36 @@ def _absolute(paths: Iterable[Path | str]) -> list[str]:
 
 
 def _read_old(path: Path) -> _OldIndex:
-    """An index already at ``path``: its transcripts, and whether all of it loads (its vectors
-    are read by ``_OldIndex.reusable``). A damaged part is only rebuilt; what still reads is kept."""
+    """An index already at ``path``: its transcripts, whether it is intact (every part loads and
+    has the digest the manifest records), and the parts whose vectors can be reused (read by
+    ``_OldIndex.reusable``). A damaged part is only rebuilt; what is sound is kept."""
     try:
-        manifest = read_manifest(path)
+        # The files are checked by their digests below: a part missing loses only its own vectors.
+        manifest = read_manifest(path, earlier_format=True, check_files=False)
         content = read_content(path, manifest)
         transcripts = content.transcripts()
-    except (IndexLoadError, sqlite3.DatabaseError, ValueError):
+    except (IndexLoadError, sqlite3.DatabaseError, ValueError, OSError):
         return _OldIndex()
     old = _OldIndex(manifest=manifest, transcripts=transcripts)
+    changed = set(changed_files(path, manifest)) if manifest.digests else None  # None: none recorded
+    if changed is not None and CONTENT in changed:
+        return old  # its rows no longer say which vector is whose
+    old.content = content
+
+    def sound(*names: str) -> bool:
+        return changed is None or not changed.intersection(names)
+
+    with suppress(IndexLoadError):
+        old.vectors = read_vectors(path, manifest) if sound(VECTORS) else None
+    with suppress(IndexLoadError):
+        old.sentences = read_sentences(path, manifest) if sound(SENTENCES, SENTENCE_STARTS) else None
     try:
         read_bm25(path, manifest)
         if (path / ONNX_DIR).is_dir():
             OnnxEncoder(path / ONNX_DIR)  # loads, or names the damaged file
-        vectors, sentences = read_vectors(path, manifest), read_sentences(path, manifest)
     except (IndexLoadError, QueryEncoderError):
         return old
-    old.content, old.vectors, old.sentences = content, vectors, sentences
-    old.intact = True
+    old.intact = changed == set() and old.vectors is not None and old.sentences is not None
     return old
 
 
@@ -275,7 +303,7 @@ def build_index(
 
     ``embedder``: an already loaded embedder for ``options.model``, to share one between builds."""
     started = time.perf_counter()
-    out = Path(out) if out else default_index_dir()
+    out = index_target(out or default_index_dir())
     options = options or BuildOptions()
     corpus_paths = _absolute(corpus or [default_corpus_dir()])
     sources = [_source(p) for p in source_files(corpus_paths)]
@@ -283,7 +311,8 @@ def build_index(
     _require_transcripts(transcripts, skipped)
     embedder = _embedder_for(options, embedder)
     model = _model_info(embedder)
-    with write_lock(out):
+    with _machine_errors(out), write_lock(out):
+        out = index_target(out)  # again, holding the lock: another writer may have made it
         old = _read_old(out)
         report = BuildReport(index=str(out), skipped=skipped)
         before = old.manifest.corpus if old.manifest else {}
@@ -318,12 +347,12 @@ def add_to_index(
     only passages that are new. A transcript whose text is already in the index under another
     id is skipped: every hit would show twice."""
     started = time.perf_counter()
-    path = Path(index) if index else default_index_dir()
+    path = index_target(index or default_index_dir())
     new_paths = _absolute(files)
     new_sources = [_source(p) for p in source_files(new_paths)]
     new, skipped = parse_files(transcript_files(new_paths), _stage(progress, "Reading transcripts"))
     _require_transcripts(new, skipped)
-    with write_lock(path):
+    with _machine_errors(path), write_lock(path):
         manifest = read_manifest(path)
         embedder = _embedder_for(manifest.build_options(), embedder)
         model = _model_info(embedder)
@@ -346,6 +375,9 @@ def add_to_index(
                     )
                 )
                 continue
+            if (clash := _another_file_with_this_id(transcripts.get(t.id), t)) is not None:
+                report.skipped.append(SkippedFile(path=t.source, reason=clash))
+                continue
             _sort(report, t, text_sha256(transcripts[t.id].text) if t.id in transcripts else None)
             transcripts[t.id] = t
         if not (report.added or report.replaced or report.unchanged):
@@ -362,6 +394,33 @@ def add_to_index(
         _write(path, list(transcripts.values()), updated, old, embedder, report, progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _another_file_with_this_id(indexed: ParsedTranscript | None, new: ParsedTranscript) -> str | None:
+    """Why ``new`` may not replace the briefing ``indexed`` of the same id (ids come from file
+    names): it is another file, and the indexed one is still there. A file that moved, or a
+    changed version of the same file, replaces it. None when it may."""
+    if indexed is None or indexed.text == new.text:
+        return None
+    old_path, new_path = Path(indexed.source), Path(new.source)
+    if old_path.absolute() == new_path.absolute() or not old_path.is_file():
+        return None
+    return (
+        f"has the same briefing id '{new.id}' as {old_path}, which is already in the index and is another "
+        "file; rename one of them (the id is the file name), or rebuild the index if it replaces that one"
+    )
+
+
+@contextmanager
+def _machine_errors(path: Path) -> Iterator[None]:
+    """What the machine refuses while an index is written (disk full, read-only, permissions)
+    becomes an IndexWriteError that names the file and what to do."""
+    try:
+        yield
+    except OSError as err:
+        raise IndexWriteError.from_os_error(err, path) from None
+    except sqlite3.OperationalError as err:
+        raise IndexWriteError.from_os_error(err, path) from None
 
 
 def _sort(report: BuildReport, transcript: ParsedTranscript, indexed_sha: str | None, reparsed: bool = False) -> None:

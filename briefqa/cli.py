@@ -18,6 +18,7 @@ import typer
 import typer.core
 
 from briefqa.choices import DEFAULT_FUSION, DEFAULT_MODE, DEFAULT_MODEL, FaissKind, Fusion, Mode, OutputFormat, Role
+from briefqa.terminal_text import escape_json, printable
 
 app = typer.Typer(
     help="Ask questions of press-conference transcripts; get cited passages back.",
@@ -63,21 +64,26 @@ def _say(message: str, err: bool = False) -> None:
     """A sentence for the reader, wrapped at word boundaries to the terminal's width."""
     from rich.console import Console
 
-    Console(stderr=err, highlight=False).print(message, markup=False, emoji=False)
+    Console(stderr=err, highlight=False).print(printable(message), markup=False, emoji=False)
+
+
+def _echo(message: str, err: bool = False) -> None:
+    """A line as it is (not wrapped), without the escape sequences a file name or transcript can hold."""
+    typer.echo(printable(message), err=err)
 
 
 def _fail(message: str, code: int = 1) -> None:
     # Not wrapped: error messages hold paths and commands that people copy.
-    typer.echo(f"Error: {message}", err=True)
+    _echo(f"Error: {message}", err=True)
     raise typer.Exit(code)
 
 
 def _library_errors() -> tuple[type[Exception], ...]:
     """Library errors the user can act on."""
     from briefqa.embed import ModelError
-    from briefqa.store import IndexLoadError
+    from briefqa.store import IndexLoadError, IndexWriteError
 
-    return (IndexLoadError, ModelError, FileNotFoundError, ValueError)
+    return (IndexLoadError, IndexWriteError, ModelError, FileNotFoundError, ValueError)
 
 
 def _options_error(err: Any) -> str:
@@ -91,14 +97,14 @@ def _options_error(err: Any) -> str:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(escape_json(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
 
 
 def _report_skipped(skipped: list[Any]) -> None:
     if skipped:
         typer.echo(f"Skipped {len(skipped)} file(s):", err=True)
         for item in skipped:
-            typer.echo(f"  {item.message()}", err=True)
+            _echo(f"  {item.message()}", err=True)
 
 
 def _progress() -> tuple[Any, Any]:
@@ -197,9 +203,9 @@ def briefings(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
     for b in parsed.briefings:
         officials = ", ".join(o.name for o in b.officials) or "none named"
         details = Text()
-        details.append(b.id, style="bold")
-        details.append(f"\n{b.title}\n")
-        details.append(f"{len(b.turns)} turns; officials: {officials}", style="dim")
+        details.append(printable(b.id), style="bold")
+        details.append(f"\n{printable(b.title)}\n")
+        details.append(printable(f"{len(b.turns)} turns; officials: {officials}"), style="dim")
         table.add_row(str(b.held_on or "date unknown"), details)
         table.add_row("", "")
     Console().print(table)
@@ -261,14 +267,14 @@ def show(
 def _render_report(report: Any) -> None:
     _report_skipped(report.skipped)
     if not report.written:
-        typer.echo(f"{report.index}: unchanged ({report.passages} passages); nothing to do.")
+        _echo(f"{report.index}: unchanged ({report.passages} passages); nothing to do.")
         return
     parts = [
         f"{len(getattr(report, name))} {name}"
         for name in ("added", "replaced", "unchanged", "removed")
         if getattr(report, name)
     ]
-    typer.echo(
+    _echo(
         f"{report.index}: {report.passages} passages ({report.embedded} embedded, {report.reused} reused), "
         f"{report.sentences} sentences ({report.sentences_embedded} embedded); "
         f"briefings: {', '.join(parts)}; {report.seconds:.1f} s"
@@ -331,6 +337,32 @@ def index_add(
     _render_report(report)
 
 
+@index_app.command("verify")
+def index_verify(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Check a whole index: every file against its recorded digest, every passage against its
+    transcript, every vector. Exits 1, with the command that rebuilds it, when anything is wrong.
+
+    Example: briefqa index verify --index index/
+    """
+    from briefqa.settings import default_index_dir
+    from briefqa.verify import verify_index
+
+    report = verify_index(index or default_index_dir())
+    if as_json:
+        _print_json(report.model_dump(mode="json"))
+    elif report.ok:
+        _echo(
+            f"{report.index}: sound ({report.files} files, {report.passages} passages and {report.vectors} vectors "
+            "checked)"
+        )
+    else:
+        for problem in report.problems:
+            _echo(f"{report.index}: {problem}", err=True)
+        _echo(f"Rebuild it with: {report.rebuild}", err=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @index_app.command("info")
 def index_info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Show what an index's manifest says: model, settings, corpus, size.
@@ -348,20 +380,20 @@ def index_info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         _print_json(m.model_dump(mode="json"))
         return
-    typer.echo(f"index:       {path}")
-    typer.echo(f"built:       {m.created_at.isoformat()} by briefqa {m.briefqa_version} (format {m.format_version})")
-    typer.echo(f"model:       {m.model.name} ({m.model.dimension} dimensions, sha256 {m.model.sha256 or '-'})")
-    typer.echo(
+    _echo(f"index:       {path}")
+    _echo(f"built:       {m.created_at.isoformat()} by briefqa {m.briefqa_version} (format {m.format_version})")
+    _echo(f"model:       {m.model.name} ({m.model.dimension} dimensions, sha256 {m.model.sha256 or '-'})")
+    _echo(
         f"chunking:    {m.chunking.max_tokens} tokens, {m.chunking.overlap_tokens} overlap, "
         f"context: {', '.join(m.chunking.context) or 'none'}"
     )
-    typer.echo(f"faiss index: {m.faiss_index}")
-    typer.echo(f"passages:    {m.passages} from {len(m.corpus)} briefings")
-    typer.echo(f"built from:  {', '.join(m.corpus_paths) or '?'}")
-    typer.echo(f"size:        {sum(m.files.values()) / 1e6:.1f} MB")
-    typer.echo(f"fingerprint: {m.fingerprint}")
+    _echo(f"faiss index: {m.faiss_index}")
+    _echo(f"passages:    {m.passages} from {len(m.corpus)} briefings")
+    _echo(f"built from:  {', '.join(m.corpus_paths) or '?'}")
+    _echo(f"size:        {sum(m.files.values()) / 1e6:.1f} MB")
+    _echo(f"fingerprint: {m.fingerprint}")
     for briefing_id in sorted(m.corpus):
-        typer.echo(f"  {briefing_id}")
+        _echo(f"  {briefing_id}")
 
 
 def _open_index(index: Path | None) -> Any:
@@ -375,7 +407,7 @@ def _open_index(index: Path | None) -> Any:
         path, corpus = default_index_dir(), default_corpus_dir()
         plan = default_index_build(path, corpus)
         if plan:
-            typer.echo(f"Building the index in {path}/ from {corpus}/ ({plan.reason})...", err=True)
+            _echo(f"Building the index in {path}/ from {corpus}/ ({plan.reason})...", err=True)
             callback, bar = _progress()
             with bar:
                 _report_skipped(build_index([corpus], path, plan.options, progress=callback).skipped)
@@ -452,7 +484,7 @@ def ask(
     else:
         from rich.console import Console
 
-        render.print_text(Console(highlight=False), results, f" --index {index}" if index else "")
+        render.print_text(Console(highlight=False), results, index)
 
 
 # --- eval -----------------------------------------------------------------------------------
@@ -510,15 +542,18 @@ def eval_command(
         METRICS,
         EvalError,
         EvalReport,
+        corpus_digest,
         evaluate,
         failed_floors,
         load_questions,
         load_report,
         parse_floor,
+        questions_digest,
         regressions,
         report_json,
         report_junit,
         report_markdown,
+        setting_differences,
     )
     from briefqa.options import SearchOptions
     from briefqa.settings import PROJECT_ROOT
@@ -543,21 +578,38 @@ def eval_command(
         index=str(idx.path),
         question_count=len(question_set),
         modes=reports,
+        build=idx.manifest.build_options(),
+        corpus_sha256=corpus_digest(idx.manifest.corpus),
+        questions_sha256=questions_digest(question_set),
+        index_fingerprint=idx.manifest.fingerprint,
     )
+    if before:
+        if differences := setting_differences(report, before):
+            _fail(
+                f"{baseline}: this run's settings differ from the baseline's, so their scores cannot be compared:\n  "
+                + "\n  ".join(differences)
+                + "\nRun with the baseline's settings, or save a new baseline with --save-baseline."
+            )
+        if before.build is None:
+            typer.echo(
+                f"Note: {baseline} predates briefqa keeping the index's settings and the questions' digest; "
+                "only its modes and question ids were checked. Save it again to check them all.",
+                err=True,
+            )
+    failures = failed_floors(reports, floors) + (regressions(report, before, tolerance) if before else [])
     output = "json" if as_json else output
     if output == "json":
         sys.stdout.write(report_json(report) + "\n")
     elif output == "markdown":
-        sys.stdout.write(report_markdown(report))
+        sys.stdout.write(report_markdown(report, failures))
     else:
         _render_eval(report, METRICS)
     if save_baseline:
         _write_atomically(save_baseline, report_json(report) + "\n")
     if junit:
         _write_atomically(junit, report_junit(report))
-    failures = failed_floors(reports, floors) + (regressions(report, before, tolerance) if before else [])
     for line in failures:
-        typer.echo(f"FAIL {line}", err=True)
+        _echo(f"FAIL {line}", err=True)
     if failures:
         raise typer.Exit(1)
 
@@ -575,11 +627,14 @@ def _write_atomically(path: Path, text: str) -> None:
 def _render_eval(report: Any, metrics: tuple[str, ...]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     # A metric per row, a mode per column: fits 80 columns with every metric and mode.
     table = Table(
-        "metric", *(m.label for m in report.modes), title=f"{report.question_count} questions, {report.questions_file}"
+        "metric",
+        *(m.label for m in report.modes),
+        title=Text(printable(f"{report.question_count} questions, {report.questions_file}")),
     )
     for name in metrics:
         table.add_row(name, *(f"{m.aggregate[name]:.3f}" for m in report.modes))
@@ -588,11 +643,11 @@ def _render_eval(report: Any, metrics: tuple[str, ...]) -> None:
         missed = m.missed(5)
         console.print(f"\n[bold]{m.options.mode}: {len(missed)} question(s) missed in the top 5[/bold]")
         for q in missed:
-            console.print(f"- {q.id} {q.question}", markup=False)
-            console.print(f"    expected {q.expected_speaker}: {q.expected_quote[:100]}", markup=False)
+            console.print(printable(f"- {q.id} {q.question}"), markup=False)
+            console.print(printable(f"    expected {q.expected_speaker}: {q.expected_quote[:100]}"), markup=False)
             if q.top_text is not None:
-                first = " ".join(q.top_text.split())[:100]
-                console.print(f"    first    {q.top_speaker} ({q.top_passage_id}): {first}", markup=False)
+                first = " ".join(printable(q.top_text).split())[:100]
+                console.print(printable(f"    first    {q.top_speaker} ({q.top_passage_id}): {first}"), markup=False)
 
 
 def main() -> None:
@@ -605,10 +660,16 @@ def main() -> None:
     logging.getLogger("briefqa").addHandler(handler)
     try:
         app()
+    except OSError as err:  # the machine refused (a full disk, a closed pipe): not a bug in briefqa
+        if os.environ.get("BRIEFQA_DEBUG"):
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        _echo(f"Error: {where}{err.strerror or err}; check the disk, the path and its permissions.", err=True)
+        sys.exit(1)
     except Exception as err:  # a bug, not bad input: say so briefly, traceback on request
         if os.environ.get("BRIEFQA_DEBUG"):
             raise
-        typer.echo(
+        _echo(
             f"Error: unexpected {err.__class__.__name__}: {err}. "
             "This is a bug in briefqa; rerun with BRIEFQA_DEBUG=1 for the traceback.",
             err=True,

@@ -9,8 +9,12 @@ the passages of its top results, fetched by row. The file is also for people: op
     turns        briefing_id, turn, speaker, role, char_start, char_end, answers_turn
     passages     row (its row in vectors.faiss and the BM25 matrix), id, briefing_id, turn, part,
                  speaker, role, held_on, char_start, char_end, answers_turn, question_outlet,
-                 question_text, text, embedded_key (sha256 of the text that was embedded)
+                 question_text, text, embedded_key (sha256 of the text that was embedded),
+                 digest (sha256 of what a citation shows: passage_digest)
     transcripts  id, parsed (the parser's output as JSON, so that `index add` needs no corpus)
+
+A search checks what it cites: each passage against its digest and against the transcript text
+its offsets slice, so that a quote edited in this file is never served (``check_cited``).
 
 Dates are ISO strings ('2023-03-20'). The file is written once by a build and opened read-only
 (``immutable``) after that.
@@ -32,7 +36,9 @@ from briefqa.models import Briefing, ParsedTranscript, Passage, Turn
 from briefqa.options import Filters
 
 CONTENT = "content.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: passages.digest
+# Schema 1 (no digests) is still read by a build, for the vectors it can reuse; never by a search.
+READABLE_SCHEMAS = (1, 2)
 
 _SCHEMA = """
 CREATE TABLE briefings (
@@ -48,7 +54,7 @@ CREATE TABLE passages (
     row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, briefing_id TEXT NOT NULL, turn INTEGER NOT NULL,
     part INTEGER NOT NULL, speaker TEXT NOT NULL, role TEXT NOT NULL, held_on TEXT,
     char_start INTEGER NOT NULL, char_end INTEGER NOT NULL, answers_turn INTEGER, question_outlet TEXT,
-    question_text TEXT, text TEXT NOT NULL, embedded_key TEXT NOT NULL
+    question_text TEXT, text TEXT NOT NULL, embedded_key TEXT NOT NULL, digest TEXT NOT NULL
 );
 CREATE INDEX passages_speaker ON passages (speaker);
 CREATE INDEX passages_role ON passages (role);
@@ -57,6 +63,19 @@ CREATE INDEX passages_briefing ON passages (briefing_id);
 CREATE INDEX passages_question_outlet ON passages (question_outlet);
 CREATE TABLE transcripts (id TEXT PRIMARY KEY, parsed TEXT NOT NULL);
 """
+
+_TABLE_COLUMNS = {
+    "briefings": [
+        "id", "position", "title", "held_on", "published_on", "source", "chair", "officials", "outlets", "text",
+    ],
+    "turns": ["briefing_id", "turn", "speaker", "role", "char_start", "char_end", "answers_turn"],
+    "passages": [
+        "row", "id", "briefing_id", "turn", "part", "speaker", "role", "held_on", "char_start", "char_end",
+        "answers_turn", "question_outlet", "question_text", "text", "embedded_key", "digest",
+    ],
+    "transcripts": ["id", "parsed"],
+}  # fmt: skip
+_SCHEMA_1_COLUMNS = _TABLE_COLUMNS | {"passages": _TABLE_COLUMNS["passages"][:-1]}
 
 _PASSAGE_COLUMNS = (
     "p.id, p.briefing_id, b.title, p.held_on, p.turn, p.part, p.speaker, p.role, p.text, p.char_start, "
@@ -80,6 +99,20 @@ def name_matches(query: str, name: str) -> bool:
         return False
     pattern = r"\b" + r"\s+".join(map(re.escape, words))
     return re.search(pattern, name, re.IGNORECASE) is not None
+
+
+def passage_digest(p: Passage) -> str:
+    """sha256 of everything a citation of the passage shows: its text and offsets, who said it,
+    when, and the question it answers."""
+    shown = [
+        p.id, p.briefing_id, p.briefing_title, _iso(p.held_on), p.turn_index, p.part, p.speaker, p.role,
+        p.char_start, p.char_end, p.answers_turn, p.question_outlet, p.question_text, p.text,
+    ]  # fmt: skip
+    return text_sha256(json.dumps(shown, ensure_ascii=False))
+
+
+class DamagedContent(sqlite3.DatabaseError):
+    """What the content file says does not match what was indexed."""
 
 
 def embedded_key(p: Passage) -> str:
@@ -116,12 +149,12 @@ def write_content(
             ],
         )
         db.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     row, p.id, p.briefing_id, p.turn_index, p.part, p.speaker, p.role, _iso(p.held_on),
                     p.char_start, p.char_end, p.answers_turn, p.question_outlet, p.question_text, p.text,
-                    embedded_key(p),
+                    embedded_key(p), passage_digest(p),
                 )
                 for row, p in enumerate(passages)
             ],
@@ -140,19 +173,34 @@ def _iso(day) -> str | None:
 
 
 class ContentStore:
-    """An index's content file, opened read-only. Raises sqlite3.DatabaseError when damaged."""
+    """An index's content file, opened read-only. Raises sqlite3.DatabaseError when damaged.
 
-    def __init__(self, file: Path):
+    ``earlier_schema``: also open a file of an earlier schema (a build reads one for its vectors)."""
+
+    def __init__(self, file: Path, earlier_schema: bool = False):
         self.file = file
         uri = f"{Path(file).absolute().as_uri()}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version != SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"schema version {version}, not {SCHEMA_VERSION}")
+        try:
+            self.schema = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if self.schema != SCHEMA_VERSION and not (earlier_schema and self.schema in READABLE_SCHEMAS):
+                raise sqlite3.DatabaseError(f"schema version {self.schema}, not {SCHEMA_VERSION}")
+            self._check_columns()
+        except BaseException:
+            self._db.close()
+            raise
         self.count = self._db.execute("SELECT count(*) FROM passages").fetchone()[0]
         last = self._db.execute("SELECT max(row) FROM passages").fetchone()[0]
         if self.count and last != self.count - 1:
             raise sqlite3.DatabaseError("passage rows are not 0..n-1")
+
+    def _check_columns(self) -> None:
+        """A table or column gone (edited by hand) is found at load, not in the middle of a search."""
+        expected = _TABLE_COLUMNS if self.schema == SCHEMA_VERSION else _SCHEMA_1_COLUMNS
+        for table, columns in expected.items():
+            found = [r[1] for r in self._db.execute(f"PRAGMA table_info({table})")]
+            if found != columns:
+                raise sqlite3.DatabaseError(f"table {table} has columns {found}, not {columns}")
 
     # --- what a search reads -------------------------------------------------------------
 
@@ -170,6 +218,26 @@ class ContentStore:
             )
         }
         return [found[row] for row in rows]
+
+    def check_cited(self, passages: list[Passage], corpus: dict[str, str]) -> None:
+        """Raise DamagedContent unless each passage is what was indexed: its row's digest, and its
+        text the slice of its transcript at its offsets, the transcript the one whose sha256 the
+        manifest records (``corpus``: briefing id -> sha256)."""
+        wanted = sorted({p.briefing_id for p in passages})
+        marks = ",".join("?" * len(wanted))
+        texts = dict(self._db.execute(f"SELECT id, text FROM briefings WHERE id IN ({marks})", wanted))
+        digests = dict(
+            self._db.execute(
+                f"SELECT id, digest FROM passages WHERE id IN ({','.join('?' * len(passages))})",
+                [p.id for p in passages],
+            )
+        )
+        for bid in wanted:
+            if bid not in texts or text_sha256(texts[bid]) != corpus.get(bid):
+                raise DamagedContent(f"the transcript of briefing '{bid}' is not the one indexed")
+        for p in passages:
+            if digests.get(p.id) != passage_digest(p) or texts[p.briefing_id][p.char_start : p.char_end] != p.text:
+                raise DamagedContent(f"passage {p.id} is not the one indexed")
 
     def speaker_titles(self, briefing_ids: list[str]) -> dict[tuple[str, str], str]:
         """(briefing id, name) -> the title the transcript gives that official or chair."""
@@ -290,6 +358,14 @@ class ContentStore:
     def texts(self) -> dict[str, str]:
         """Briefing id -> the transcript text that offsets refer to."""
         return dict(self._db.execute("SELECT id, text FROM briefings"))
+
+    def digests(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT digest FROM passages ORDER BY row")]
+
+    def integrity_problems(self) -> list[str]:
+        """What SQLite's own check finds wrong with the file (empty when nothing)."""
+        found = [r[0] for r in self._db.execute("PRAGMA integrity_check")]
+        return [] if found == ["ok"] else found
 
     def embedded_keys(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT embedded_key FROM passages ORDER BY row")]

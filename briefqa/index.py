@@ -10,15 +10,20 @@ Loading never builds; see ``briefqa.build`` for that.
 
 from __future__ import annotations
 
+import functools
+import os
+import sqlite3
+from collections.abc import Callable
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
 from briefqa.bm25 import Bm25Scorer
 from briefqa.cite import GOOD_MATCH, MatchEvidence, SearchResult, cite, match, pick_highlight, to_dataframe
-from briefqa.content import ContentStore, RowFacts
+from briefqa.content import CONTENT, ContentStore, DamagedContent, RowFacts
 from briefqa.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
 from briefqa.models import Briefing, Passage
 from briefqa.options import Filters, SearchOptions
@@ -39,6 +44,26 @@ from briefqa.vectors import Ranking, SentenceVectors, VectorIndex
 
 # Fused candidates whose sentences are scored: the best sentence reorders the head of the list.
 SENTENCE_CANDIDATES = 50
+# Loads that may meet a writer swapping in a new index before one reads a whole index.
+LOAD_ATTEMPTS = 3
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _reads_content(method: _Method) -> _Method:
+    """A content file that fails to read in the middle of a search (a damaged page, a column gone,
+    a passage edited) is an IndexLoadError that names it and the rebuild command, not a crash."""
+
+    @functools.wraps(method)
+    def reading(self: Index, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except DamagedContent as err:
+            raise self._error(f"{CONTENT} is damaged: {err}") from None
+        except sqlite3.DatabaseError:
+            raise self._error(f"{CONTENT} is damaged") from None
+
+    return reading  # type: ignore[return-value]
 
 
 class SearchResults(list[SearchResult]):
@@ -75,6 +100,7 @@ class Index:
         self._embedder: Embedder | None = None
 
     @cached_property
+    @_reads_content
     def passages(self) -> list[Passage]:
         """Every passage, in row order: for evaluation and tools (a search reads only its results)."""
         return self.content.all_passages()
@@ -117,6 +143,7 @@ class Index:
             )
         self._embedder = embedder
 
+    @_reads_content
     def why_nothing_matches(self, options: SearchOptions) -> str:
         """For a search that returned nothing: the filters that exclude everything."""
         empty = self.content.filters_matching_nothing(options.filters)
@@ -124,26 +151,40 @@ class Index:
             return "no passage matches " + " and none matches ".join(empty)
         return "each filter matches some passages, but no passage matches them all together"
 
+    @_reads_content
     def briefing(self, briefing_id: str) -> Briefing | None:
         """A briefing as indexed, with its turns (for reading around a citation); None if absent."""
         return self.content.briefing(briefing_id)
 
+    @_reads_content
     def texts(self) -> dict[str, str]:
         """Briefing id -> the transcript text that passages' offsets refer to."""
         return self.content.texts()
 
+    @_reads_content
     def rank(
-        self, query: str, k: int = 5, options: SearchOptions | None = None, query_vector: np.ndarray | None = None
+        self,
+        query: str,
+        k: int = 5,
+        options: SearchOptions | dict | None = None,
+        query_vector: np.ndarray | None = None,
     ) -> Ranking:
         """The k best passages as (row, score) pairs, best first: the ranking without citations."""
-        return self._candidates(query, k, options or SearchOptions(), query_vector)[0][:k]
+        query, k, options = _checked(query, k, options)
+        return self._candidates(query, k, options, query_vector)[0][:k]
 
+    @_reads_content
     def rank_turns(
-        self, query: str, k: int = 5, options: SearchOptions | None = None, query_vector: np.ndarray | None = None
+        self,
+        query: str,
+        k: int = 5,
+        options: SearchOptions | dict | None = None,
+        query_vector: np.ndarray | None = None,
     ) -> list[Ranking]:
         """The k best turns, each as its candidate passages (row, score), best first; a turn ranks
         by its best passage. Five answers, not three pieces of one."""
-        candidates, facts = self._candidates(query, k, options or SearchOptions(), query_vector)
+        query, k, options = _checked(query, k, options)
+        candidates, facts = self._candidates(query, k, options, query_vector)
         if facts is None:
             facts = self.content.facts([row for row, _ in candidates])
         turns: dict[tuple[str, int], Ranking] = {}
@@ -182,7 +223,10 @@ class Index:
         facts = self.content.facts(list(fused))
         if options.sentence_weight and options.fusion == "weighted":  # a score, on the scale of weighted's
             head = [row for row, _ in best(fused, SENTENCE_CANDIDATES)]
-            best_sentence = dict(zip(head, self.sentences.best(head, query_vector)))
+            try:
+                best_sentence = dict(zip(head, self.sentences.best(head, query_vector)))
+            except ValueError:
+                raise self._error("sentences.npy is damaged (vectors that are not numbers)") from None
             fused |= add_best_sentences({row: fused[row] for row in head}, best_sentence, facts, cues, options)
         return best(adjust(fused, facts, cues, options), len(fused)), facts
 
@@ -197,14 +241,20 @@ class Index:
         mask = self.content.allowed_rows(filters.model_copy(update={"since": first, "until": last}))
         return mask if mask is not None and mask.any() else None
 
-    def search(self, query: str, k: int = 5, options: SearchOptions | None = None) -> SearchResults:
+    @_reads_content
+    def search(self, query: str, k: int = 5, options: SearchOptions | dict | None = None) -> SearchResults:
         """The k turns that best answer ``query``, each cited with its best passage and the turn's
-        other matching passages (``SearchResult.more``). Filters apply before ranking."""
+        other matching passages (``SearchResult.more``). Filters apply before ranking. ``options``
+        may be a dict of SearchOptions' fields. Arguments of the wrong type raise ValueError (or
+        pydantic's ValidationError, a ValueError, for options) saying what was expected."""
+        query, k, options = _checked(query, k, options)
         query_vector = self._query_vector(query)
         return self._cite(query, query_vector, self.rank_turns(query, k, options, query_vector))
 
-    def search_passages(self, query: str, k: int = 5, options: SearchOptions | None = None) -> SearchResults:
+    @_reads_content
+    def search_passages(self, query: str, k: int = 5, options: SearchOptions | dict | None = None) -> SearchResults:
         """The flat list: the k best passages, each cited, several of one turn if they rank so."""
+        query, k, options = _checked(query, k, options)
         query_vector = self._query_vector(query)
         return self._cite(query, query_vector, [[hit] for hit in self.rank(query, k, options, query_vector)])
 
@@ -219,8 +269,12 @@ class Index:
         coverage = self.bm25.coverage(query)
         leads = [group[0][0] for group in groups]
         similarities = self.vectors.vectors(leads) @ query_vector if leads else np.zeros(0)
+        if not np.isfinite(similarities).all():
+            raise self._error("vectors.faiss is damaged (vectors that are not numbers)")
         rows = [row for group in groups for row, _ in group]
         passages = dict(zip(rows, self.content.passages(rows)))
+        if passages:  # what is cited is what was indexed: never a quote edited in the file
+            self.content.check_cited(list(passages.values()), self.manifest.corpus)
         titles = self.content.speaker_titles(sorted({passages[row].briefing_id for row in leads}))
         results = SearchResults()
         for rank, (group, similarity) in enumerate(zip(groups, similarities), start=1):
@@ -231,6 +285,18 @@ class Index:
             title = titles.get((p.briefing_id, p.speaker))
             results.append(cite(p, rank, score, pick_highlight(p.text, scorer), evidence, title, more))
         return results
+
+
+def _checked(query: object, k: object, options: object) -> tuple[str, int, SearchOptions]:
+    """A search's arguments as the types it needs, or a ValueError (pydantic's ValidationError for
+    options) that says what was expected. ``options`` may be a dict of SearchOptions' fields."""
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError(f"query must be a non-empty string, not {query!r}")
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k must be a whole number of at least 1, not {k!r}")
+    if not isinstance(options, SearchOptions):
+        options = SearchOptions() if options is None else SearchOptions.model_validate(options)
+    return query, int(k), options
 
 
 def _joined(ranking: Ranking, more: Ranking) -> Ranking:
@@ -248,8 +314,34 @@ def _own_words(p: Passage) -> str:
 def load_index(path: Path | str | None = None, model: str | None = None) -> Index:
     """Load an index directory (default: index/). It must have been built: ``briefqa index build``.
 
-    ``model``, when given, must be the model the index was built with."""
+    ``model``, when given, must be the model the index was built with. A writer may swap a new
+    index in while this reads: then it reads the new one whole, never parts of both."""
     path = Path(path) if path is not None else default_index_dir()
+    attempts = 1
+    while True:
+        before = _generation(path)
+        try:
+            index = _load(path, model)
+        except IndexLoadError:
+            if attempts == LOAD_ATTEMPTS or _generation(path) == before:
+                raise
+        else:
+            if attempts == LOAD_ATTEMPTS or _generation(path) == before:
+                return index
+            index.content.close()
+        attempts += 1
+
+
+def _generation(path: Path) -> tuple[int, int] | None:
+    """Which directory ``path`` is now: a build swaps in a new one (a new inode) in one rename."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _load(path: Path, model: str | None) -> Index:
     manifest = read_manifest(path)
     if model is not None and model != manifest.model.name:
         raise IndexLoadError(

@@ -12,20 +12,24 @@
     onnx/               the query encoder: the model exported to ONNX, and its tokenizer
 
 A build writes a new directory beside the target and swaps it in with one atomic rename; a
-failed or interrupted build leaves the previous index as it was. Nothing here is unpickled.
+failed or interrupted build leaves the previous index as it was. A build only ever replaces an
+index briefqa made (or an empty directory): ``index_target`` refuses anything else, and follows
+a symbolic link to the directory it names. The manifest records each file's sha256, checked
+before a build keeps an index as it is and by ``verify_index``. Nothing here is unpickled.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import fcntl
 import json
 import logging
 import os
-import shlex
 import shutil
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,12 +41,15 @@ from pydantic import BaseModel, Field, ValidationError
 from briefqa import __version__
 from briefqa.bm25 import Bm25Scorer, build_bm25
 from briefqa.content import CONTENT, ContentStore, write_content
-from briefqa.hashing import text_sha256
+from briefqa.hashing import file_sha256, text_sha256
 from briefqa.models import Briefing, ParsedTranscript, Passage
 from briefqa.options import BuildOptions, ChunkSettings, FaissKind
+from briefqa.terminal_text import command
 from briefqa.vectors import SentenceVectors, VectorIndex
 
-FORMAT_VERSION = 4  # 4: sentence vectors
+FORMAT_VERSION = 5  # 4: sentence vectors; 5: file digests in the manifest, passage digests in content
+# A build reuses the vectors of an index of these formats; a search reads only FORMAT_VERSION.
+REUSABLE_FORMATS = (4, 5)
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 SENTENCES = "sentences.npy"
@@ -51,20 +58,50 @@ BM25_DIR = "bm25"
 ONNX_DIR = "onnx"
 log = logging.getLogger("briefqa")
 # A built index is never committed by accident.
-_GITIGNORE = "# built by briefqa; rebuild with 'briefqa index build'\n*\n!.gitignore\n"
+_GITIGNORE_MARK = "# built by briefqa"
+_GITIGNORE = f"{_GITIGNORE_MARK}; rebuild with 'briefqa index build'\n*\n!.gitignore\n"
 
 
 def rebuild_command(path: Path | str, corpus_paths: list[str] | None = None) -> str:
-    words = ["briefqa", "index", "build", *(corpus_paths or []), "--out", str(path)]
-    return " ".join(shlex.quote(w) for w in words)
+    """The command line that rebuilds the index at ``path``, quoted for a shell."""
+    return command("briefqa", "index", "build", *(corpus_paths or []), "--out", str(path))
 
 
 class IndexLoadError(Exception):
     """An index that cannot be used as it is; the message says how to rebuild it."""
 
-    def __init__(self, path: Path | str, reason: str, corpus_paths: list[str] | None = None):
+    def __init__(self, path: Path | str, reason: str, corpus_paths: list[str] | None = None, rebuildable: bool = True):
         self.path, self.reason, self.corpus_paths = str(path), reason, corpus_paths
-        super().__init__(f"{path}: {reason}. Rebuild it with: {rebuild_command(path, corpus_paths)}")
+        rebuild = f" Rebuild it with: {rebuild_command(path, corpus_paths)}" if rebuildable else ""
+        super().__init__(f"{path}: {reason}.{rebuild}")
+
+
+class IndexWriteError(Exception):
+    """An index that cannot be written where asked: not briefqa's to replace, or the machine
+    refused (read-only, disk full, permissions). The message names the file and what to do."""
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path, self.reason = str(path), reason
+        super().__init__(f"{path}: {reason}")
+
+    @classmethod
+    def from_os_error(cls, err: OSError | sqlite3.Error, fallback: Path | str) -> IndexWriteError:
+        """The machine's refusal, in words: which file, what happened, what to do. The previous
+        index is untouched (a build writes beside it)."""
+        path = getattr(err, "filename", None) or fallback
+        code = getattr(err, "errno", None)
+        text = str(err).lower()
+        if code == errno.ENOSPC or "disk is full" in text:
+            reason = "the disk is full; free some space and run the command again"
+        elif code == errno.EROFS or "readonly" in text or "read-only" in text:
+            reason = "the file system is read-only here; write the index to another directory (--out/--index)"
+        elif code in (errno.EACCES, errno.EPERM):
+            reason = "permission denied; write the index to a directory you may write, or change its permissions"
+        elif code == errno.EDQUOT:
+            reason = "your disk quota is used up; free some space and run the command again"
+        else:
+            reason = f"{getattr(err, 'strerror', None) or err}; check the disk and the directory, then run it again"
+        return cls(path, f"{reason} (the previous index, if any, is unchanged)")
 
 
 class ModelInfo(BaseModel):
@@ -96,6 +133,7 @@ class Manifest(BaseModel):
     sources: list[SourceFile] = Field(default_factory=list, description="Transcript and sidecar files read.")
     passages: int
     files: dict[str, int] = Field(default_factory=dict, description="File -> size in bytes.")
+    digests: dict[str, str] = Field(default_factory=dict, description="File -> sha256 of its bytes.")
     created_at: datetime
     parsers: dict[str, int] = Field(
         default_factory=dict, description="Transcript format -> the parser version the transcripts were read with."
@@ -134,6 +172,7 @@ def write_index(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
+        os.chmod(tmp, _directory_mode(out))  # mkdtemp's 700 would replace the user's permissions
         write_content(tmp / CONTENT, transcripts, briefings, passages)
         vectors.save(tmp / VECTORS)
         sentences.save(tmp / SENTENCES, tmp / SENTENCE_STARTS)
@@ -144,6 +183,7 @@ def write_index(
         (tmp / ".gitignore").write_text(_GITIGNORE)
         written = sorted(f for f in tmp.rglob("*") if f.is_file())
         manifest.files = {str(f.relative_to(tmp)): f.stat().st_size for f in written}
+        manifest.digests = {str(f.relative_to(tmp)): file_sha256(f) for f in written}
         manifest.fingerprint = manifest.compute_fingerprint()
         (tmp / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
         for file in [*written, tmp / MANIFEST]:
@@ -161,16 +201,31 @@ def write_lock(out: Path) -> Iterator[None]:
     """One writer at a time for the index at ``out``: a second waits until the first is done (or
     killed: the kernel drops a dead process's lock), then reads the index the first one wrote.
 
-    The lock is a file beside the index, ``.NAME.lock``. Holding it, the leftovers of builds that
-    were killed (``.NAME.tmp-*``, ``.NAME.old-*``) are removed: no writer can be using them."""
+    The lock is a plain file beside the index, ``.NAME.lock``, never reached through a link.
+    Holding it, the leftovers of builds that were killed (``.NAME.tmp-*``, ``.NAME.old-*``) are
+    removed: no writer can be using them."""
     out = Path(out).absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.with_name(f".{out.name}.lock"), "a+", encoding="utf-8") as handle:
+    lock = out.with_name(f".{out.name}.lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise IndexWriteError(
+                lock, "is a symbolic link, not briefqa's lock file; remove it and run again"
+            ) from None
+        if err.errno == errno.EISDIR:
+            raise IndexWriteError(lock, "is a directory, not briefqa's lock file; remove it and run again") from None
+        raise IndexWriteError.from_os_error(err, lock) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise IndexWriteError(lock, "is not a plain file, so it is not briefqa's lock file; remove it and run again")
+    with open(fd, "r+", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "?"
+            holder = handle.read(32).strip() or "?"
             log.warning("waiting for another briefqa writer of %s (pid %s) to finish...", out, holder)
             fcntl.flock(handle, fcntl.LOCK_EX)
         handle.seek(0)
@@ -178,8 +233,67 @@ def write_lock(out: Path) -> Iterator[None]:
         handle.write(f"{os.getpid()}\n")
         handle.flush()
         for leftover in [*out.parent.glob(f".{out.name}.tmp-*"), *out.parent.glob(f".{out.name}.old-*")]:
-            shutil.rmtree(leftover, ignore_errors=True)
+            if leftover.is_symlink() or not leftover.is_dir():
+                leftover.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(leftover, ignore_errors=True)
         yield
+
+
+def index_target(out: Path | str) -> Path:
+    """The directory a build of ``out`` writes: ``out`` itself, or where it leads when it is a
+    symbolic link (the link stays). Raises IndexWriteError unless it is new, empty, or an index
+    briefqa made (damaged or not): a build replaces the whole directory."""
+    out = Path(out).absolute()
+    if out.is_symlink():
+        out = Path(os.path.realpath(out))
+    if not out.exists():
+        if out.is_symlink():  # realpath stopped at a loop
+            raise IndexWriteError(out, "is a symbolic link that leads nowhere (a loop); remove it or choose another")
+        return out
+    if not out.is_dir():
+        raise IndexWriteError(
+            out,
+            "is a file, not an index directory; name a new directory to write the index in, or an index briefqa "
+            "built (the directory that holds manifest.json)",
+        )
+    if not is_index_directory(out):
+        found = sorted(p.name for p in out.iterdir())
+        shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+        raise IndexWriteError(
+            out,
+            f"holds files that briefqa did not make ({shown}); a build replaces the whole directory, so it writes "
+            "only a new or empty directory or an index it built. Choose another, e.g. "
+            f"--out {command(str(out / 'index'))}",
+        )
+    return out
+
+
+def is_index_directory(path: Path) -> bool:
+    """Whether ``path`` is empty or holds an index briefqa made (its marker .gitignore, or a
+    manifest with a fingerprint), however damaged the rest is."""
+    entries = list(path.iterdir())
+    if not entries:
+        return True
+    marker = path / ".gitignore"
+    try:
+        if marker.is_file() and not marker.is_symlink() and marker.read_text("utf-8")[:80].startswith(_GITIGNORE_MARK):
+            return True
+        manifest = path / MANIFEST
+        if manifest.is_file() and not manifest.is_symlink() and manifest.stat().st_size < 50_000_000:
+            raw = json.loads(manifest.read_text("utf-8"))
+            return isinstance(raw, dict) and "fingerprint" in raw and "format_version" in raw
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def _directory_mode(out: Path) -> int:
+    """The permissions of the index directory being replaced; for a new one, what the umask allows."""
+    try:
+        return stat.S_IMODE(out.stat().st_mode)
+    except OSError:
+        return 0o777 & ~_umask()
 
 
 def record_sources(path: Path, manifest: Manifest) -> None:
@@ -189,17 +303,31 @@ def record_sources(path: Path, manifest: Manifest) -> None:
 
 
 def write_text_atomically(path: Path, text: str) -> None:
-    """Write a whole file or leave the old one as it was: a temporary file beside it, flushed to
-    disk, then renamed over it. Raises OSError."""
+    """Write a whole file or leave the old one as it was: a new temporary file beside it, flushed
+    to disk, then renamed over it (through a symbolic link, the file it names; its permissions
+    kept). Raises OSError."""
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.tmp-", delete=False
+    )
+    tmp = Path(handle.name)
     try:
-        tmp.write_text(text, encoding="utf-8")
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
+        with handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def _swap_in(new: Path, target: Path) -> None:
@@ -233,8 +361,15 @@ def _rename_exchange(a: Path, b: Path) -> bool:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def read_manifest(path: Path) -> Manifest:
+def read_manifest(path: Path, earlier_format: bool = False, check_files: bool = True) -> Manifest:
+    """The manifest of the index at ``path``, checked against its fingerprint and (``check_files``)
+    the files it lists: present, of the recorded size. ``earlier_format``: also read a manifest of
+    an earlier format whose vectors a build can reuse."""
     path = Path(path)
+    if path.is_file():
+        parent = path.parent
+        hint = f"; the index is the directory that holds it: {parent}" if (parent / MANIFEST).is_file() else ""
+        raise IndexLoadError(path, f"a file, not an index directory{hint}", rebuildable=False)
     if not (path / MANIFEST).exists():
         if not path.exists():
             raise IndexLoadError(path, "no index here")
@@ -243,11 +378,16 @@ def read_manifest(path: Path) -> Manifest:
         raw = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):
         raise IndexLoadError(path, f"{MANIFEST} is damaged") from None
+    except OSError as err:
+        raise IndexLoadError(path, f"{MANIFEST} cannot be read ({err.strerror})") from None
     if not isinstance(raw, dict):
         raise IndexLoadError(path, f"{MANIFEST} is damaged")
     corpus_paths = raw.get("corpus_paths") if isinstance(raw.get("corpus_paths"), list) else None
+    if corpus_paths is not None and not all(isinstance(c, str) for c in corpus_paths):
+        corpus_paths = None
     version = raw.get("format_version")
-    if isinstance(version, int) and version != FORMAT_VERSION:
+    readable = REUSABLE_FORMATS if earlier_format else (FORMAT_VERSION,)
+    if isinstance(version, int) and version not in readable:
         raise IndexLoadError(
             path,
             f"index format {version} is not the format {FORMAT_VERSION} this briefqa reads",
@@ -262,19 +402,36 @@ def read_manifest(path: Path) -> Manifest:
     for name, size in manifest.files.items():
         if Path(name).is_absolute() or ".." in Path(name).parts:
             raise IndexLoadError(path, f"{MANIFEST} names a file outside the index ({name})", manifest.corpus_paths)
+        if not check_files:
+            continue
         file = path / name
         if not file.exists():
             raise IndexLoadError(path, f"{name} is missing", manifest.corpus_paths)
         if file.stat().st_size != size:
             raise IndexLoadError(path, f"{name} is damaged (its size is not the one recorded)", manifest.corpus_paths)
+    if manifest.format_version == FORMAT_VERSION and set(manifest.digests) != set(manifest.files):
+        raise IndexLoadError(path, f"{MANIFEST} does not record a digest of every file", manifest.corpus_paths)
     return manifest
+
+
+def changed_files(path: Path, manifest: Manifest) -> list[str]:
+    """The files of the index whose bytes are not the ones the manifest's digests record (every
+    file, for a manifest of a format without digests). Reads the whole index."""
+    changed = []
+    for name in manifest.files:
+        try:
+            if file_sha256(Path(path) / name) != manifest.digests.get(name):
+                changed.append(name)
+        except OSError:
+            changed.append(name)
+    return changed
 
 
 def read_content(path: Path, manifest: Manifest) -> ContentStore:
     try:
-        content = ContentStore(Path(path) / CONTENT)
+        content = ContentStore(Path(path) / CONTENT, earlier_schema=manifest.format_version != FORMAT_VERSION)
         order = content.briefing_order()
-    except sqlite3.DatabaseError:
+    except (sqlite3.DatabaseError, OSError):
         raise IndexLoadError(path, f"{CONTENT} is damaged", manifest.corpus_paths) from None
     if content.count != manifest.passages or order != list(manifest.corpus):
         raise IndexLoadError(path, f"{CONTENT} does not match the manifest", manifest.corpus_paths)
@@ -284,7 +441,7 @@ def read_content(path: Path, manifest: Manifest) -> ContentStore:
 def read_vectors(path: Path, manifest: Manifest) -> VectorIndex:
     try:
         vectors = VectorIndex.load(Path(path) / VECTORS)
-    except RuntimeError:
+    except (RuntimeError, OSError):
         raise IndexLoadError(path, f"{VECTORS} is damaged", manifest.corpus_paths) from None
     if vectors.count != manifest.passages or vectors.dimension != manifest.model.dimension:
         raise IndexLoadError(path, f"{VECTORS} does not match the manifest", manifest.corpus_paths)

@@ -26,6 +26,19 @@ HNSW_EF_CONSTRUCTION = 80
 QUERY_THREADS = 1  # one query at a time: on 2 cores, 2 FAISS threads were ~20x slower
 
 
+# How far from unit length a stored vector may be: half precision keeps ~3 decimal digits.
+UNIT_TOLERANCE = 1e-2
+
+
+def sound_rows(vectors: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows that are vectors an encoder could have made: finite, unit length.
+    NaN, infinite or zero rows (a damaged file, a killed write) are not."""
+    vectors = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        norms = np.linalg.norm(vectors, axis=1)
+        return np.isfinite(vectors).all(axis=1) & (np.abs(norms - 1) <= UNIT_TOLERANCE)
+
+
 class VectorIndex:
     """A FAISS index of the passages' vectors. Build with :meth:`build`, or :meth:`load` a file."""
 
@@ -185,5 +198,8 @@ class SentenceVectors:
         if not rows:
             return np.zeros(0)
         blocks = [self._rows(int(self._starts[row]), int(self._starts[row + 1])) for row in rows]
-        similarities = np.concatenate(blocks).astype(np.float32) @ query_vector
+        stacked = np.concatenate(blocks).astype(np.float32)
+        if not np.isfinite(stacked).all():
+            raise ValueError("sentence vectors that are not numbers")
+        similarities = stacked @ query_vector
         return np.maximum.reduceat(similarities, np.cumsum([0] + [len(b) for b in blocks[:-1]]))

@@ -216,9 +216,11 @@ def test_damaged_parts_name_the_file_and_the_rebuild_command(tmp_path, fixture_i
     with pytest.raises(IndexLoadError, match=message) as err:
         load_index(copy).search("exports", 3)
     assert f"Rebuild it with: briefqa index build {FIXTURES} --out {copy}" in str(err.value)
-    # and that command does rebuild it (a damaged index is not 'unchanged')
+    # and that command does rebuild it (a damaged index is not 'unchanged'), reusing the vectors
+    # of the parts that are sound
     report = build_index([FIXTURES], copy, HASH)
-    assert report.written and report.embedded == report.passages
+    vectors_lost = message.startswith(("vectors.faiss", "content.sqlite"))
+    assert report.written and report.embedded == (report.passages if vectors_lost else 0)
     assert snapshot(copy)[1] == snapshot(fixture_index)[1]
 
 
@@ -361,3 +363,344 @@ def test_adding_to_an_index_whose_transcripts_are_damaged_is_refused(tmp_path, f
     with pytest.raises(IndexLoadError, match="content.sqlite is damaged. Rebuild it with: briefqa index build"):
         add_to_index([SCIO_FIXTURE], fixture_index)
     assert (fixture_index / MANIFEST).read_bytes() == before
+
+
+# --- a write only ever replaces an index briefqa made ----------------------------------------
+
+
+def tree(root: Path) -> dict[str, bytes | str]:
+    """Everything under ``root``: files' bytes, links' targets, folders."""
+    found: dict[str, bytes | str] = {}
+    for p in sorted(root.rglob("*")):
+        name = str(p.relative_to(root))
+        found[name] = f"-> {os.readlink(p)}" if p.is_symlink() else p.read_bytes() if p.is_file() else "dir"
+    return found
+
+
+@pytest.mark.parametrize("target", [".", "thesis", "notes.txt", "index/content.sqlite"])
+def test_out_that_is_not_a_briefqa_index_is_refused_and_nothing_is_touched(tmp_path, fixture_index, target):
+    from typer.testing import CliRunner
+
+    from briefqa.cli import app
+
+    thesis = tmp_path / "thesis"
+    thesis.mkdir()
+    shutil.copy(SCIO_FIXTURE, thesis / "t.txt")
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    before = tree(tmp_path)
+    out = tmp_path / target
+    result = CliRunner().invoke(app, ["index", "build", str(thesis / "t.txt"), "--out", str(out), "--model", "hash"])
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert str(out.resolve()) in said
+    assert ("is a file, not an index directory" if out.is_file() else "holds files that briefqa did not make") in said
+    assert tree(tmp_path) == before
+
+
+def test_a_file_inside_an_index_is_not_offered_as_a_place_to_rebuild(fixture_index):
+    with pytest.raises(IndexLoadError) as err:
+        load_index(fixture_index / CONTENT)
+    message = str(err.value)
+    assert f"the index is the directory that holds it: {fixture_index}" in message
+    assert "Rebuild it with" not in message
+
+
+def test_an_empty_directory_and_a_damaged_index_are_briefqas_to_write(tmp_path, fixture_index):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert build_index([FIXTURES], empty, HASH).written
+    (fixture_index / MANIFEST).write_text("{damaged")
+    assert build_index([FIXTURES], fixture_index, HASH).written
+    assert snapshot(fixture_index)[1] == snapshot(empty)[1]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "directory", "fifo"])
+def test_a_lock_that_is_not_a_plain_file_is_refused_and_what_it_points_at_kept(tmp_path, fixture_index, kind):
+    from briefqa.build import add_to_index
+    from briefqa.store import IndexWriteError
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    lock = tmp_path / ".index.lock"
+    lock.unlink(missing_ok=True)
+    {"symlink": lambda: lock.symlink_to(victim), "directory": lock.mkdir, "fifo": lambda: os.mkfifo(lock)}[kind]()
+    before = snapshot(fixture_index)
+    with pytest.raises(IndexWriteError, match=r"\.index\.lock: is .*remove it and run again"):
+        add_to_index([CORPUS / "scio-2022-01-14-import-export-2021.txt"], fixture_index)
+    assert victim.read_text() == "precious\n"
+    assert snapshot(fixture_index) == before
+
+
+def test_an_index_reached_through_a_symlink_is_written_where_it_points(tmp_path, fixture_index):
+    from briefqa.build import add_to_index
+
+    link = tmp_path / "link"
+    link.symlink_to(fixture_index)
+    report = add_to_index([CORPUS / "scio-2022-01-14-import-export-2021.txt"], link)
+    assert report.added == ["scio-2022-01-14-import-export-2021"]
+    assert link.is_symlink() and link.resolve() == fixture_index.resolve()
+    assert "scio-2022-01-14-import-export-2021" in load_index(fixture_index).manifest.corpus
+    assert not list(tmp_path.glob(".*.tmp-*")) and not list(tmp_path.glob(".*.old-*"))
+
+
+def test_the_index_directory_keeps_its_permissions(tmp_path, fixture_index):
+    from briefqa.build import add_to_index
+
+    fixture_index.chmod(0o750)
+    add_to_index([CORPUS / "scio-2022-01-14-import-export-2021.txt"], fixture_index)
+    assert fixture_index.stat().st_mode & 0o777 == 0o750
+    fresh = tmp_path / "fresh"
+    build_index([FIXTURES], fresh, HASH)
+    assert fresh.stat().st_mode & 0o777 == 0o777 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_another_file_with_the_same_name_does_not_replace_a_briefing(tmp_path, fixture_index):
+    from briefqa.build import NothingToIndex, add_to_index
+
+    other = tmp_path / "b" / SCIO_FIXTURE.name
+    other.parent.mkdir()
+    other.write_text(SCIO_FIXTURE.read_text() + "\nCCTV:\n\nOne more question?\n")
+    before = snapshot(fixture_index)
+    with pytest.raises(NothingToIndex, match=f"has the same briefing id '{SCIO_FIXTURE.stem}' as {SCIO_FIXTURE}"):
+        add_to_index([other], fixture_index)
+    assert snapshot(fixture_index) == before
+
+
+def test_a_moved_file_replaces_its_briefing(tmp_path):
+    from briefqa.build import add_to_index
+
+    first = tmp_path / "a" / SCIO_FIXTURE.name
+    first.parent.mkdir()
+    shutil.copy(SCIO_FIXTURE, first)
+    build_index([first], tmp_path / "index", HASH)
+    moved = tmp_path / "b" / SCIO_FIXTURE.name
+    moved.parent.mkdir()
+    moved.write_text(first.read_text() + "\nCCTV:\n\nOne more question?\n")
+    first.unlink()
+    assert add_to_index([moved], tmp_path / "index").replaced == [SCIO_FIXTURE.stem]
+
+
+# --- tampering: found by the digests, never served, and rebuilt -------------------------------
+
+
+def edit_passage(d: Path, column: str = "text") -> str:
+    """A same-size edit of one passage's column in the content file; the passage id."""
+    import sqlite3
+
+    db = sqlite3.connect(d / CONTENT)
+    pid, value = db.execute(f"SELECT id, {column} FROM passages WHERE text LIKE '%Tianjin%' LIMIT 1").fetchone()
+    edited = value.replace("Tianjin", "Tianjjn") if "Tianjin" in value else value[::-1]
+    db.execute(f"UPDATE passages SET {column} = ? WHERE id = ?", (edited, pid))
+    db.commit()
+    db.close()
+    return pid
+
+
+@pytest.mark.parametrize("column", ["text", "speaker"])
+def test_a_tampered_passage_is_never_cited_and_a_rebuild_restores_it(tmp_path, fixture_index, column):
+    from briefqa.verify import verify_index
+
+    before = snapshot(fixture_index)[1]
+    pid = edit_passage(fixture_index, column)
+    with pytest.raises(IndexLoadError, match=f"content.sqlite is damaged: passage {pid} is not the one indexed"):
+        load_index(fixture_index).search("smart port Tianjin", 5)
+    report = verify_index(fixture_index)
+    assert "content.sqlite: its bytes are not the ones the manifest records" in report.problems
+    assert f"content.sqlite: passage {pid} is not the one indexed" in report.problems
+    rebuilt = build_index([FIXTURES], fixture_index, HASH)
+    assert rebuilt.written  # not "unchanged"
+    assert snapshot(fixture_index)[1] == before and verify_index(fixture_index).ok
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 0.0])
+def test_bad_sentence_vectors_are_found_and_rebuilt(tmp_path, fixture_index, value):
+    import numpy as np
+
+    from briefqa.verify import verify_index
+
+    before = snapshot(fixture_index)[1]
+    matrix = np.load(fixture_index / "sentences.npy")
+    matrix[:] = value
+    np.save(fixture_index / "sentences.npy", matrix)
+    if value != 0.0:  # not numbers: a search refuses them; zeros only score nothing
+        with pytest.raises(IndexLoadError, match="sentences.npy is damaged"):
+            load_index(fixture_index).search("smart port Tianjin", 5)
+    problems = verify_index(fixture_index).problems
+    assert any(p.startswith("sentences.npy: the sentence vectors of") for p in problems)
+    report = build_index([FIXTURES], fixture_index, HASH)
+    assert report.written and report.sentences_embedded == report.sentences  # none of them reused
+    assert snapshot(fixture_index)[1] == before
+
+
+def test_bad_vectors_in_a_checkpoint_are_embedded_again(tmp_path):
+    """A killed build's checkpoint holding NaN and zero vectors: they are not reused."""
+    import numpy as np
+
+    from briefqa.checkpoint import VectorCheckpoint
+    from briefqa.content import embedded_key
+    from briefqa.embed import HashEmbedder
+
+    fresh = tmp_path / "fresh"
+    build_index([FIXTURES], fresh, HASH)
+    out = tmp_path / "index"
+    passages = load_index(fresh).passages
+    model = load_index(fresh).manifest.model.model_dump_json()
+    checkpoint = VectorCheckpoint(out, model, HashEmbedder().dimension)
+    bad = np.zeros((len(passages), HashEmbedder().dimension), dtype=np.float32)
+    bad[::2] = np.nan
+    checkpoint.put([embedded_key(p) for p in passages], bad)
+    checkpoint.close()
+    report = build_index([FIXTURES], out, HASH)
+    assert report.embedded == report.passages
+    assert snapshot(out)[1] == snapshot(fresh)[1]
+
+
+def test_a_checkpoint_of_another_schema_is_started_again(tmp_path):
+    import sqlite3
+
+    out = tmp_path / "index"
+    db = sqlite3.connect(tmp_path / ".index.vectors.sqlite")
+    db.execute("CREATE TABLE vectors (a TEXT, b BLOB)")
+    db.commit()
+    db.close()
+    assert build_index([FIXTURES], out, HASH).written
+    assert not (tmp_path / ".index.vectors.sqlite").exists()
+
+
+@pytest.mark.parametrize("damage", ["page", "column"])
+def test_a_damaged_content_file_is_a_message_and_a_rebuild_recovers(tmp_path, fixture_index, damage):
+    import sqlite3
+
+    before = snapshot(fixture_index)[1]
+    passages_before = [p.model_dump() for p in load_index(fixture_index).passages]
+    file = fixture_index / CONTENT
+    if damage == "page":  # a 4 KB page in the middle overwritten
+        data = bytearray(file.read_bytes())
+        page = len(data) // 4096 // 2 * 4096
+        data[page : page + 4096] = bytes((i * 13 + 5) % 256 for i in range(4096))
+        file.write_bytes(bytes(data))
+    else:
+        db = sqlite3.connect(file)
+        db.execute("ALTER TABLE passages DROP COLUMN part")
+        db.commit()
+        db.close()
+    # Whatever a search reads of it is either what was indexed or an IndexLoadError naming it
+    try:
+        index = load_index(fixture_index)
+        for q, mode in zip(QUERIES * 3, ["dense", "bm25", "hybrid"] * 4):
+            index.search(q, 5, SearchOptions(mode=mode))
+        assert [p.model_dump() for p in index.passages] == passages_before
+        for briefing_id in index.manifest.corpus:
+            index.briefing(briefing_id)
+    except IndexLoadError as err:
+        assert "content.sqlite is damaged" in str(err)
+    from briefqa.verify import verify_index
+
+    assert "content.sqlite" in " ".join(verify_index(fixture_index).problems)
+    report = build_index([FIXTURES], fixture_index, HASH)
+    assert report.written
+    assert snapshot(fixture_index)[1] == before
+
+
+def test_verify_through_the_cli(tmp_path, fixture_index):
+    from typer.testing import CliRunner
+
+    from briefqa.cli import app
+
+    sound = CliRunner().invoke(app, ["index", "verify", "--index", str(fixture_index)])
+    assert sound.exit_code == 0 and "sound (" in sound.output
+    same_size_garbage(fixture_index / "bm25" / "vocab.index.json")
+    found = CliRunner().invoke(app, ["index", "verify", "--index", str(fixture_index)])
+    assert found.exit_code == 1
+    assert "bm25/vocab.index.json: its bytes are not the ones the manifest records" in found.output
+    assert f"Rebuild it with: briefqa index build {FIXTURES} --out {fixture_index}" in found.output
+
+
+# --- the machine refuses: a message that names the file, not "a bug" ----------------------------
+
+
+@pytest.mark.parametrize(
+    "code, words", [(28, "the disk is full"), (30, "read-only"), (13, "permission denied"), (5, "Input/output error")]
+)
+def test_a_refused_write_names_the_file_and_what_to_do(tmp_path, fixture_index, monkeypatch, code, words):
+    from typer.testing import CliRunner
+
+    import briefqa.store
+    from briefqa.cli import app
+
+    before = snapshot(fixture_index)
+
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code), str(fixture_index.parent / ".index.tmp-x"))
+
+    monkeypatch.setattr(briefqa.store.tempfile, "mkdtemp", refuse)
+    new = CORPUS / "scio-2022-01-14-import-export-2021.txt"
+    result = CliRunner().invoke(app, ["index", "add", str(new), "--index", str(fixture_index)])
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert f"Error: {fixture_index.parent / '.index.tmp-x'}: " in said and words in said
+    assert "bug" not in said and "the previous index, if any, is unchanged" in said
+    monkeypatch.undo()
+    assert snapshot(fixture_index) == before
+
+
+def test_a_full_disk_while_checkpointing_names_the_checkpoint(tmp_path, monkeypatch):
+    import sqlite3
+
+    import briefqa.checkpoint
+    from briefqa.store import IndexWriteError
+
+    class FullDisk:
+        def __init__(self, db):
+            self.db = db
+
+        def executemany(self, *args):
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def __getattr__(self, name):
+            return getattr(self.db, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *args):
+            return False
+
+    connect = sqlite3.connect
+    monkeypatch.setattr(briefqa.checkpoint.sqlite3, "connect", lambda *a, **k: FullDisk(connect(*a, **k)))
+    with pytest.raises(IndexWriteError, match=r"\.index\.vectors\.sqlite: the disk is full; free some space"):
+        build_index([FIXTURES], tmp_path / "index", HASH)
+
+
+# --- readers while a writer swaps ---------------------------------------------------------------
+
+
+def test_a_reader_during_a_swap_reads_one_index_whole(tmp_path, fixture_index, monkeypatch):
+    """A writer swaps a new index in after the reader read the old manifest and content: the
+    reader notices and reads the new one, never a 'damaged' mix of both."""
+    import briefqa.index
+    from briefqa.store import _swap_in
+
+    bigger = tmp_path / "bigger"
+    build_index([FIXTURES, CORPUS / "scio-2022-01-14-import-export-2021.txt"], bigger, HASH)
+    expected = snapshot(bigger)[1]
+    read_content, swapped = briefqa.index.read_content, []
+
+    def read_then_swap(path, manifest):
+        content = read_content(path, manifest)
+        if not swapped:
+            swapped.append(True)
+            _swap_in(bigger, fixture_index)
+        return content
+
+    monkeypatch.setattr(briefqa.index, "read_content", read_then_swap)
+    loaded = load_index(fixture_index)
+    assert swapped and len(loaded.manifest.corpus) == 3
+    monkeypatch.undo()
+    assert snapshot(fixture_index)[1] == expected

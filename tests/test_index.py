@@ -250,10 +250,10 @@ def test_failed_write_leaves_old_index(tmp_path, monkeypatch):
     import briefqa.store as store
 
     def broken_swap(new, target):
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device", str(target))
 
     monkeypatch.setattr(store, "_swap_in", broken_swap)
-    with pytest.raises(OSError):
+    with pytest.raises(store.IndexWriteError, match="the disk is full; free some space"):
         build(out, [corpus])
     assert (out / MANIFEST).read_text() == manifest_before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".index.lock", ".index.vectors.sqlite", "corpus", "index"]
@@ -322,6 +322,37 @@ def test_search_options_are_checked():
         SearchOptions(filters={"since": "2024-02-01", "until": "2024-01-01"})
     with pytest.raises(ValidationError, match="dense_weight"):
         SearchOptions(dense_weight=1.5)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"query": None}, "query must be a non-empty string, not None"),
+        ({"query": b"exotic pets"}, "query must be a non-empty string, not b'exotic pets'"),
+        ({"query": "  "}, "query must be a non-empty string, not '  '"),
+        ({"k": 2.5}, "k must be a whole number of at least 1, not 2.5"),
+        ({"k": "5"}, "k must be a whole number of at least 1, not '5'"),
+        ({"k": True}, "k must be a whole number of at least 1, not True"),
+        ({"k": 0}, "k must be a whole number of at least 1, not 0"),
+        ({"options": {"mode": "fancy"}}, "Input should be 'dense', 'bm25' or 'hybrid'"),
+        ({"options": {"modes": "bm25"}}, "modes\n  Extra inputs are not permitted"),
+        ({"options": "bm25"}, "Input should be a valid dictionary or instance of SearchOptions"),
+    ],
+)
+def test_search_arguments_of_the_wrong_type_say_what_was_expected(built, args, message):
+    # These raised TypeError or AttributeError from deep inside the search.
+    index = load_index(built[0])
+    with pytest.raises(ValueError) as raised:  # pydantic's ValidationError is a ValueError
+        index.search(**({"query": "exotic pets"} | args))
+    assert message in str(raised.value)
+
+
+def test_search_takes_options_as_a_dict_and_k_as_a_numpy_int(built):
+    index = load_index(built[0])
+    expected = index.search("exotic pets", k=3, options=SearchOptions(mode="bm25", filters={"speaker": "yu jianhua"}))
+    got = index.search("exotic pets", k=np.int64(3), options={"mode": "bm25", "filters": {"speaker": "yu jianhua"}})
+    assert [r.passage_id for r in got] == [r.passage_id for r in expected]
+    assert len(got) == 3 and {r.speaker for r in got} == {"Yu Jianhua"}
 
 
 @pytest.mark.parametrize("mode", MODES)
