@@ -468,7 +468,12 @@ def ask(
     except _library_errors() as err:
         _fail(str(err))
     if not results:
-        _fail(idx.why_nothing_matches(options) + ". Loosen or correct the filters.")
+        advice = (
+            "Loosen or correct the filters"
+            if filters.active()
+            else "Try other words, or check the index with 'briefqa index verify'"
+        )
+        _fail(f"{idx.why_nothing_matches(options)}. {advice}.")
     if output == "json":
         _print_json(render.to_json(question, mode, results, results.good_match))
     elif output == "csv":

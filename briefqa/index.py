@@ -146,6 +146,8 @@ class Index:
     @_reads_content
     def why_nothing_matches(self, options: SearchOptions) -> str:
         """For a search that returned nothing: the filters that exclude everything."""
+        if not options.filters.active():
+            return "no passage of the index matched the question, and no filter was given"
         empty = self.content.filters_matching_nothing(options.filters)
         if empty:
             return "no passage matches " + " and none matches ".join(empty)
