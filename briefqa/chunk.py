@@ -2,8 +2,11 @@
 passages into the sentences that are embedded one by one.
 
 A turn is the unit; only a turn longer than ``max_tokens`` model tokens is split, on sentence
-boundaries, with ``overlap_tokens`` of overlap (langchain-text-splitters). Every passage's text is
-an exact slice of the transcript, so a citation can always be checked against its source.
+boundaries, with ``overlap_tokens`` of overlap (langchain-text-splitters). A passage is bounded in
+characters too (``max_chars``): a passage still longer is split again, on the same boundaries with
+both bounds, and a run with no boundary at all (Chinese script without punctuation, one "word" to a
+word-counting tokenizer) is cut into slices. Every passage's text is an exact slice of the
+transcript, so a citation can always be checked against its source.
 """
 
 from __future__ import annotations
@@ -17,14 +20,19 @@ from briefqa.options import ChunkSettings
 # Paragraphs, then sentence ends, then clauses, then words. A line break alone is no boundary:
 # White House transcripts wrap lines mid-sentence, and a passage cut there ends "...Al Junaid
 # Multi". A paragraph is a blank line (White House) or a line ending a sentence (SCIO pages).
+# Chinese script puts no space after its full-width punctuation: its boundaries are the marks.
 _SEPARATORS = [
     r"\n\s*\n",
     r"(?<=[.!?\"”’)])[ \t\u00a0]*\n",
     r"(?<=[.!?])[\"”’)]?\s+",
+    r"(?<=[。！？])[”’」』）]?\s*",
     r"(?<=[;:])\s+",
+    r"(?<=[；：])\s*",
     r"(?<=,)\s+",
+    r"(?<=[，、])\s*",
     r"\s+",
 ]
+_BOUNDARY = re.compile("|".join(_SEPARATORS))
 
 TokenCounter = Callable[[str], int]
 # A sentence ends at . ! or ? (and any closing quote) followed by space. How sentences split
@@ -58,15 +66,44 @@ def sentence_texts(passage: Passage) -> list[str]:
 
 
 def split_turn(text: str, settings: ChunkSettings, count_tokens: TokenCounter) -> list[tuple[int, int]]:
-    """(start, end) offsets within ``text`` of each passage of one turn."""
-    if count_tokens(text) <= settings.max_tokens:
+    """(start, end) offsets within ``text`` of each passage of one turn: each at most
+    ``max_tokens`` tokens and ``max_chars`` characters."""
+    tokens = count_tokens(text)
+    if tokens <= settings.max_tokens and len(text) <= settings.max_chars:
         return [(0, len(text))]
+    if tokens <= settings.max_tokens:  # few tokens, many characters
+        spans = [(0, len(text), False)]
+    else:
+        spans = _split(text, settings.max_tokens, settings.overlap_tokens, count_tokens)
+    bounded = []
+    for start, end, over in spans:
+        if over or end - start > settings.max_chars:
+            bounded += [(start + a, start + b) for a, b in _split_bounded(text[start:end], settings, count_tokens)]
+        else:
+            bounded.append((start, end))
+    return bounded
+
+
+def _split(text: str, size: int, overlap: int, length: Callable[[str], int]) -> list[tuple[int, int, bool]]:
+    """(start, end, over) of each chunk of a ``text`` longer than ``size`` by ``length``: split at
+    boundaries into chunks of at most ``size`` (langchain), or ``over`` where none splits a chunk
+    (the splitter keeps such a piece whole; it measured it, so it is known without measuring again)."""
+    if not _BOUNDARY.search(text):  # nothing to split at: spare the splitter measuring it whole
+        return [(0, len(text), True)]
     from langchain_text_splitters import RecursiveCharacterTextSplitter  # 0.25 s to import: only to build
 
+    too_long: set[str] = set()
+
+    def measure(part: str) -> int:
+        n = length(part)
+        if n > size:
+            too_long.add(part)
+        return n
+
     splitter = RecursiveCharacterTextSplitter(
-        chunk_size=settings.max_tokens,
-        chunk_overlap=settings.overlap_tokens,
-        length_function=count_tokens,
+        chunk_size=size,
+        chunk_overlap=overlap,
+        length_function=measure,
         separators=_SEPARATORS,
         is_separator_regex=True,
         keep_separator="end",
@@ -77,8 +114,47 @@ def split_turn(text: str, settings: ChunkSettings, count_tokens: TokenCounter) -
         start = text.find(chunk, cursor)
         if start == -1:  # the splitter only ever returns slices of its input
             raise AssertionError(f"passage not found in its turn: {chunk[:60]!r}")
-        spans.append((start, start + len(chunk)))
+        spans.append((start, start + len(chunk), chunk in too_long))
         cursor = start + 1
+    return spans
+
+
+def _split_bounded(text: str, settings: ChunkSettings, count_tokens: TokenCounter) -> list[tuple[int, int]]:
+    """Spans of a passage over ``max_chars``, or over ``max_tokens`` with no boundary to split it
+    at, each within both bounds: split at boundaries by a length that passes the product of the
+    bounds when either bound is passed, and what no boundary splits cut into slices."""
+    most_tokens, most_chars = settings.max_tokens, settings.max_chars
+    if not _BOUNDARY.search(text):
+        return _slices(text, settings, count_tokens)
+
+    def length(part: str) -> int:
+        return max(count_tokens(part) * most_chars, len(part) * most_tokens)
+
+    spans = []
+    for start, end, over in _split(text, most_tokens * most_chars, settings.overlap_tokens * most_chars, length):
+        if over:
+            spans += [(start + a, start + b) for a, b in _slices(text[start:end], settings, count_tokens)]
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _slices(text: str, settings: ChunkSettings, count_tokens: TokenCounter) -> list[tuple[int, int]]:
+    """Consecutive slices of ``text`` within both bounds, with no overlap, surrounding white space
+    left out. For text with no boundary in it: a long run of Chinese script, a pasted blob."""
+    spans, start, width = [], 0, settings.max_chars
+    while start < len(text):
+        end = min(len(text), start + width)
+        while end - start > 1 and (tokens := count_tokens(text[start:end])) > settings.max_tokens:
+            end = start + max(1, min(end - start - 1, (end - start) * settings.max_tokens // tokens))
+        left = len(text[start:end]) - len(text[start:end].lstrip())
+        right = len(text[start:end].rstrip())
+        if right > left:
+            spans.append((start + left, start + right))
+        # The next slice starts from twice this one's width: a dense run (a token a character) is
+        # measured in short slices, not from max_chars down each time.
+        width = min(settings.max_chars, 2 * (end - start))
+        start = end
     return spans
 
 

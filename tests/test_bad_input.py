@@ -75,6 +75,25 @@ BAD_FILES = {
     ),
     "unclosed.md": ("---\ndate: '2024-01-01'\ntitle: x\n\nMS. ROE:  Hello.\n", "unclosed.md:1: the YAML header opened"),
     "badyaml.md": ("---\ndate: [unclosed\n---\nMS. ROE:  Hello.\n", "badyaml.md:2: the YAML header is not valid YAML"),
+    # "billion laughs": 400 bytes of nested aliases that expand to 9**9 strings
+    "yamlbomb.md": (
+        "---\ndate: '2024-01-01'\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+        + "title: *i\n---\nMS. ROE:  Hello.\n",
+        "yamlbomb.md:3: the YAML header uses anchors or aliases (&name, *name); write each value out in full",
+    ),
+    "yamldeep.md": (
+        "---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\nMS. ROE:  Hello.\n",
+        "yamldeep.md:2: the YAML header nests lists or mappings more than 20 deep",
+    ),
+    "baddate.md": (
+        "---\ndate: 2024-13-45\n---\nMS. ROE:  Hello.\n",
+        "baddate.md:2: the YAML header holds a value that cannot be read (month must be in 1..12)",
+    ),
+    "yamlhuge.md": (
+        "---\ndate: '2024-01-01'\n" + "# a comment line\n" * 5000 + "---\nMS. ROE:  Hello.\n",
+        "yamlhuge.md:1: the YAML header is 85 KB, far more than a date and a title (at most 64 KB)",
+    ),
 }
 
 
@@ -203,6 +222,95 @@ def test_one_very_long_line_is_split_and_slices_back(tmp_path):
     assert len(index.passages) > 20
     assert all(text_[p.char_start : p.char_end] == p.text for p in index.passages)
     assert all(not p.text.startswith(" ") for p in index.passages)
+
+
+def test_yaml_bomb_is_refused_at_once(tmp_path):
+    bomb, message = BAD_FILES["yamlbomb.md"]
+    assert len(bomb) < 1000
+    result = run("briefings", "--corpus", write(tmp_path / "yamlbomb.md", bomb))
+    assert message in text(result) and "Skipped 1 file(s)" in result.output
+
+
+def test_an_outlet_label_of_any_length_is_a_label(tmp_path):
+    outlet = "Guangdong Radio and Television Pearl River Economic Channel News Center"  # 72 characters
+    assert len(outlet) > 70
+    transcript = write(
+        tmp_path / "outlet.txt",
+        "SCIO press conference on trade\nDate:\nMarch 1, 2024\nLi Kuiwen:\nExports rose this year.\n"
+        f"{outlet}:\nHow did exports to ASEAN do? Thank you.\nLi Kuiwen:\nThey grew 5%.\n",
+    )
+    data = json.loads(run("show", "outlet", "--corpus", transcript, "--json").stdout)
+    assert [(t["speaker"], t["role"]) for t in data["turns"]] == [
+        ("Li Kuiwen", "official"),
+        (outlet, "reporter"),
+        ("Li Kuiwen", "official"),
+    ]
+    assert data["turns"][0]["text"] == "Exports rose this year."  # the question is not merged into it
+    assert data["turns"][1]["text"] == "How did exports to ASEAN do? Thank you."
+    assert data["turns"][2]["answers_turn"] == data["turns"][1]["index"]
+    assert data["outlets"] == [outlet]
+
+
+def test_a_white_house_label_of_any_length_is_a_label(tmp_path):
+    label = "ADMINISTRATOR OF THE UNITED STATES AGENCY FOR INTERNATIONAL DEVELOPMENT SAMANTHA POWER"
+    transcript = write(
+        tmp_path / "2024-01-01-briefing.md",
+        f"---\ndate: '2024-01-01'\ntitle: A briefing\n---\nMS. ROE:  Welcome.\n\n{label}:  Thank you.\n",
+    )
+    data = json.loads(run("show", "2024-01-01-briefing", "--corpus", transcript, "--json").stdout)
+    assert [(t["speaker"].upper(), t["text"]) for t in data["turns"]] == [
+        ("MS. ROE", "Welcome."),
+        (label, "Thank you."),
+    ]
+
+
+def test_a_run_of_chinese_script_without_spaces_is_split_within_the_character_bound(tmp_path):
+    body = ("我们今年的外贸形势总体稳定出口增长" * 6000)[:100_000]  # one "word" to the hash model
+    transcript = write(tmp_path / "cjk-run.txt", f"A briefing on exports by province\n\nLi Kuiwen:\n\n{body}\n")
+    out = tmp_path / "index"
+    assert run("index", "build", transcript, "--out", out, "--model", "hash").exit_code == 0
+    from briefqa.index import load_index
+    from briefqa.options import ChunkSettings
+
+    passages = load_index(out).passages
+    text_ = transcript.read_text()
+    bound = ChunkSettings().max_chars
+    assert len(passages) >= len(body) // bound
+    assert all(len(p.text) <= bound for p in passages)
+    assert all(text_[p.char_start : p.char_end] == p.text for p in passages)
+    # slices with nothing left out: each passage starts where the one before ends
+    assert passages[0].char_start == text_.index(body) and passages[-1].char_end == text_.index(body) + len(body)
+    assert all(a.char_end == b.char_start for a, b in zip(passages, passages[1:]))
+
+
+def test_passages_are_bounded_in_tokens_and_characters_whatever_the_text():
+    from briefqa.chunk import split_turn
+    from briefqa.options import ChunkSettings
+
+    settings = ChunkSettings(max_tokens=50, overlap_tokens=10, max_chars=300)
+    run_ = ("我们今年的外贸形势总体稳定出口增长" * 600)[:10_000]
+    texts = [
+        run_,  # no boundary at all
+        "Exports rose. " + run_ + "。 And more words.",  # boundaries around it
+        ("出口增长了百分之五，进口增长了百分之三。" * 500),  # Chinese punctuation, no spaces
+        " ".join(["x" * 250] * 40),  # long words, few tokens
+    ]
+    for counter in (len, lambda s: len(s.split())):  # a token a character (Chinese script to BERT); words
+        for text_ in texts:
+            spans = split_turn(text_, settings, counter)
+            assert all(b - a <= settings.max_chars and counter(text_[a:b]) <= settings.max_tokens for a, b in spans)
+            assert all(text_[a:b] and text_[a:b] == text_[a:b].strip() for a, b in spans)
+            assert sum(b - a for a, b in spans) >= len("".join(text_.split()))  # nothing left out
+
+
+def test_settings_without_a_character_bound_read_as_before():
+    from briefqa.options import ChunkSettings
+
+    # An index built before max_chars existed names no max_chars; its settings dump (its
+    # fingerprint) as they did, while a bound other than the default is part of the dump.
+    before = {"max_tokens": 200, "overlap_tokens": 40, "context": ["title", "speaker", "question"]}
+    assert ChunkSettings.model_validate(before).model_dump() == before
+    assert ChunkSettings(max_chars=500).model_dump()["max_chars"] == 500
 
 
 def test_long_question(index):

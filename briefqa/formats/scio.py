@@ -27,7 +27,9 @@ from briefqa.formats.common import (
 from briefqa.models import LabelledTurn, ParsedTranscript, Person
 
 NAME = "scio"
-VERSION = 1  # bump when a change alters what a transcript parses to (see formats/__init__.py)
+# Bump when a change alters what a transcript parses to (see formats/__init__.py).
+# 2: a label is known by its shape alone, at any length (a 72-character outlet was read as text).
+VERSION = 2
 
 # Page furniture that is never part of a turn.
 _NOISE = [
@@ -60,10 +62,14 @@ _BLOCK_HEADERS = {
     "date": "date",
 }
 _HONORIFIC = re.compile(r"^(Mr|Ms|Mrs|Miss|Dr|Madam|Prof)\.?\s+")
-# A label is a short line ending in a colon: a name or an outlet ("Yicai.com:",
-# "Guangdong Radio and Television (GRT):"), never a sentence that ends in a colon.
-# Chinese-script labels ("王文涛：", with a full-width colon) count too.
-_LABEL = re.compile(r"^(?P<label>[A-Z\u4e00-\u9fff][\w.&'’()\-/ ·]{0,58}[\w.)’])\s*[:：]$")
+# A label is a line of its own ending in a colon: a name or an outlet ("Yicai.com:",
+# "Guangdong Radio and Television (GRT):"). It is known by its shape, not its length (outlets run
+# to ten words and more): it starts with a capital, holds no comma, question mark or other
+# punctuation of a sentence (a full stop only as in "Yicai.com" or "Mr."), and no word but a few
+# small ones ("of", "and") starts with a lower-case letter (see _label), so that a sentence ending
+# in a colon ("Our work is mainly as follows:") is never one. Chinese-script labels ("王文涛：",
+# with a full-width colon) count too.
+_LABEL = re.compile(r"^(?P<label>[A-Z\u4e00-\u9fff][\w.&'’()\-/ ·]*[\w.)’])\s*[:：]$")
 _LABEL_LOWER_WORDS = {"of", "and", "the", "for", "de", "da", "van", "von", "on", "at", "in"}
 # "on April 12" or "On July 13," with no year after it.
 _MONTH_DAY = re.compile(r"\bon\s+" + MONTH_PATTERN + r"\s+(?P<day>\d{1,2})\b(?!,?\s*\d{4})", re.IGNORECASE)
@@ -81,12 +87,14 @@ def _is_noise(clean: str) -> bool:
 
 
 def _label(clean: str) -> str | None:
+    if not clean.endswith((":", "：")):  # most lines: no need for the pattern
+        return None
     match = _LABEL.match(clean)
     if not match:
         return None
     label = match["label"].strip()
     words = label.split()
-    if len(words) > 8 or label.lower() in _BLOCK_HEADERS:
+    if label.lower() in _BLOCK_HEADERS:
         return None
     if any(w[0].islower() and w not in _LABEL_LOWER_WORDS for w in words):
         return None

@@ -18,12 +18,16 @@ from briefqa.formats.common import TranscriptError, as_date, briefing_id, split_
 from briefqa.models import LabelledTurn, ParsedTranscript, Person
 
 NAME = "whitehouse"
-VERSION = 2  # 2: labels indented with non-breaking spaces start turns
+# 2: labels indented with non-breaking spaces start turns; 3: a label of any length starts a turn,
+# and a YAML header with anchors or aliases, or over MAX_HEADER_BYTES, is refused.
+VERSION = 3
 
 # "MS. PSAKI:  Hi, everyone." -- an upper-case label, then the turn's first words.
 # Matched from a line's first non-space character: some pages indent labels with (non-breaking)
 # spaces, and an indented "MS. PSAKI:" starts a turn like any other.
-_LABEL = re.compile(r"(?P<label>[A-Z][A-Z.'’\- ]{0,60}[A-Z.]):\s+(?=\S)")
+# A label is known by its shape (upper-case words, then a colon and the turn's words), never by
+# its length: "ADMINISTRATOR OF THE UNITED STATES AGENCY FOR INTERNATIONAL DEVELOPMENT POWER:" too.
+_LABEL = re.compile(r"(?P<label>[A-Z][A-Z.'’\- ]*[A-Z.]):\s+(?=\S)")
 _QUESTION = re.compile(r"Q(?:\s+|:\s+)(?=\S)")
 _NOISE = re.compile(r"^(\d{1,2}:\d\d\s*[AP]\.?M\.?(\s+[A-Z]{2,4})?|END)$")
 REPORTER = "Reporter"
@@ -54,15 +58,68 @@ def display_name(label: str) -> str:
     return " ".join(_title_case(word) if word.isupper() else word for word in label.split())
 
 
+# A header holds a date, a title and a link: the archive's largest is under 1 KB. Its YAML is
+# read by a safe loader that refuses anchors and aliases, and is bounded in size and in depth.
+MAX_HEADER_BYTES = 64_000
+MAX_HEADER_DEPTH = 20  # the archive's headers nest nothing; the loader recurses once a level
+
+
+class _HeaderRefused(Exception):
+    def __init__(self, line: int, reason: str):
+        self.line, self.reason = line, reason  # line: 0-based, within the header
+
+
+class _HeaderLoader(yaml.SafeLoader):
+    """The safe loader, refusing anchors and aliases (a header never needs them, and a kilobyte of
+    nested aliases, "billion laughs", expands to gigabytes) and deep nesting."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _HeaderRefused(
+                event.start_mark.line, "uses anchors or aliases (&name, *name); write each value out in full"
+            )
+        if self._depth >= MAX_HEADER_DEPTH:
+            raise _HeaderRefused(
+                event.start_mark.line,
+                f"nests lists or mappings more than {MAX_HEADER_DEPTH} deep; "
+                "a header holds keys such as date and title",
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def _front_matter(path: Path, text: str) -> tuple[dict[str, Any], int]:
     end = text.find("\n---", 4)
     if end == -1:
         raise TranscriptError(path, "the YAML header opened by '---' is never closed", 1)
+    header = text[4:end]
+    size = len(header.encode("utf-8"))
+    if size > MAX_HEADER_BYTES:
+        raise TranscriptError(
+            path,
+            f"the YAML header is {size / 1000:.0f} KB, far more than a date and a title "
+            f"(at most {MAX_HEADER_BYTES // 1000} KB); check that a '---' line closes it after its few keys",
+            1,
+        )
     try:
-        meta = yaml.safe_load(text[4:end]) or {}
+        meta = yaml.load(header, Loader=_HeaderLoader) or {}  # noqa: S506 - a SafeLoader that refuses aliases
+    except _HeaderRefused as err:
+        raise TranscriptError(path, f"the YAML header {err.reason}", err.line + 2) from None
     except yaml.YAMLError as err:
         line = getattr(getattr(err, "problem_mark", None), "line", 0) + 2
         raise TranscriptError(path, f"the YAML header is not valid YAML ({err.__class__.__name__})", line) from None
+    except ValueError as err:  # a date such as 2024-13-45; an integer of over 4,300 digits
+        raise TranscriptError(
+            path, f"the YAML header holds a value that cannot be read ({err}); correct it, or quote it", 2
+        ) from None
     if not isinstance(meta, dict):
         raise TranscriptError(path, "the YAML header must be a mapping of keys to values", 2)
     return meta, end + len("\n---")
