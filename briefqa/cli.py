@@ -172,6 +172,8 @@ def _load_corpus(paths: list[Path] | None) -> Any:
     except FileNotFoundError as err:
         _fail(f"{err}. Pass transcript files or directories with --corpus.")
     _report_skipped(corpus.skipped)
+    if not corpus.briefings:
+        _fail("no transcript could be read" + (" (every file was skipped)" if corpus.skipped else " in those paths"))
     return corpus
 
 

@@ -229,6 +229,7 @@ def test_yaml_bomb_is_refused_at_once(tmp_path):
     assert len(bomb) < 1000
     result = run("briefings", "--corpus", write(tmp_path / "yamlbomb.md", bomb))
     assert message in text(result) and "Skipped 1 file(s)" in result.output
+    assert result.exit_code == 1 and "no transcript could be read (every file was skipped)" in text(result)
 
 
 def test_an_outlet_label_of_any_length_is_a_label(tmp_path):
