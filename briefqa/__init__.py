@@ -16,24 +16,24 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_index": "briefqa.index",
-    "Index": "briefqa.index",
-    "SearchResults": "briefqa.index",
-    "build_index": "briefqa.build",
-    "add_to_index": "briefqa.build",
-    "BuildReport": "briefqa.build",
-    "SearchResult": "briefqa.cite",
-    "PassageMatch": "briefqa.cite",
-    "load_corpus": "briefqa.corpus",
-    "Briefing": "briefqa.models",
-    "Turn": "briefqa.models",
-    "Passage": "briefqa.models",
+    "load_index": "briefqa.searching.index",
+    "Index": "briefqa.searching.index",
+    "SearchResults": "briefqa.searching.index",
+    "build_index": "briefqa.indexing.build",
+    "add_to_index": "briefqa.indexing.build",
+    "BuildReport": "briefqa.indexing.build",
+    "SearchResult": "briefqa.searching.cite",
+    "PassageMatch": "briefqa.searching.cite",
+    "load_corpus": "briefqa.reading.corpus",
+    "Briefing": "briefqa.records",
+    "Turn": "briefqa.records",
+    "Passage": "briefqa.records",
     "BuildOptions": "briefqa.options",
     "ChunkSettings": "briefqa.options",
     "Filters": "briefqa.options",
     "SearchOptions": "briefqa.options",
-    "IndexLoadError": "briefqa.store",
-    "ModelError": "briefqa.embed",
+    "IndexLoadError": "briefqa.indexing.store",
+    "ModelError": "briefqa.indexing.embed",
 }
 __all__ = sorted(_EXPORTS)
 

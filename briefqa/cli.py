@@ -80,8 +80,8 @@ def _fail(message: str, code: int = 1) -> None:
 
 def _library_errors() -> tuple[type[Exception], ...]:
     """Library errors the user can act on."""
-    from briefqa.embed import ModelError
-    from briefqa.store import IndexLoadError, IndexWriteError
+    from briefqa.indexing.embed import ModelError
+    from briefqa.indexing.store import IndexLoadError, IndexWriteError
 
     return (IndexLoadError, IndexWriteError, ModelError, FileNotFoundError, ValueError)
 
@@ -165,7 +165,7 @@ def _progress() -> tuple[Any, Any]:
 
 
 def _load_corpus(paths: list[Path] | None) -> Any:
-    from briefqa.corpus import load_corpus
+    from briefqa.reading.corpus import load_corpus
 
     try:
         corpus = load_corpus(paths)
@@ -238,7 +238,7 @@ def show(
     """
     from rich.console import Console
 
-    from briefqa.render import print_turns
+    from briefqa.output.render import print_turns
 
     if corpus:
         found, where = _load_corpus(corpus).get(briefing_id), "those transcripts"
@@ -306,7 +306,7 @@ def index_build(
 
     Example: briefqa index build corpus/ --out index/
     """
-    from briefqa.build import build_index
+    from briefqa.indexing.build import build_index
     from briefqa.options import BuildOptions
 
     options = BuildOptions(model=model, faiss_index=faiss_index)
@@ -328,7 +328,7 @@ def index_add(
 
     Example: briefqa index add new-briefing.txt --index index/
     """
-    from briefqa.build import add_to_index
+    from briefqa.indexing.build import add_to_index
 
     callback, bar = _progress()
     try:
@@ -346,8 +346,8 @@ def index_verify(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 
     Example: briefqa index verify --index index/
     """
-    from briefqa.settings import default_index_dir
-    from briefqa.verify import verify_index
+    from briefqa.indexing.verify import verify_index
+    from briefqa.paths import default_index_dir
 
     report = verify_index(index or default_index_dir())
     if as_json:
@@ -371,8 +371,8 @@ def index_info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 
     Example: briefqa index info --index index/
     """
-    from briefqa.settings import default_index_dir
-    from briefqa.store import read_manifest
+    from briefqa.indexing.store import read_manifest
+    from briefqa.paths import default_index_dir
 
     path = index or default_index_dir()
     try:
@@ -400,11 +400,11 @@ def index_info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 
 def _open_index(index: Path | None) -> Any:
     """The index named, or the default one, built from corpus/ first when it is missing or stale."""
-    from briefqa.index import load_index
+    from briefqa.searching.index import load_index
 
     if index is None:
-        from briefqa.build import build_index, default_index_build
-        from briefqa.settings import default_corpus_dir, default_index_dir
+        from briefqa.indexing.build import build_index, default_index_build
+        from briefqa.paths import default_corpus_dir, default_index_dir
 
         path, corpus = default_index_dir(), default_corpus_dir()
         plan = default_index_build(path, corpus)
@@ -455,8 +455,8 @@ def ask(
     """
     from pydantic import ValidationError
 
-    from briefqa import render
     from briefqa.options import Filters, SearchOptions
+    from briefqa.output import render
 
     output = "json" if as_json else output
     try:
@@ -544,7 +544,7 @@ def eval_command(
 
     Example: briefqa eval --mode hybrid --fail-under Success@5=0.9 --baseline eval/baseline.json
     """
-    from briefqa.evaluate import (
+    from briefqa.evaluation.evaluate import (
         DEFAULT_QUESTIONS,
         METRICS,
         EvalError,
@@ -563,7 +563,7 @@ def eval_command(
         setting_differences,
     )
     from briefqa.options import SearchOptions
-    from briefqa.settings import PROJECT_ROOT
+    from briefqa.paths import PROJECT_ROOT
 
     modes = [m.value for m in mode] if mode else list(get_args(Mode))
     variants = [SearchOptions(mode=m, fusion=fusion) for m in modes]
@@ -623,7 +623,7 @@ def eval_command(
 
 def _write_atomically(path: Path, text: str) -> None:
     """A whole file or the old one: a killed run never leaves half a baseline."""
-    from briefqa.store import write_text_atomically
+    from briefqa.indexing.store import write_text_atomically
 
     try:
         write_text_atomically(path, text)

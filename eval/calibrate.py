@@ -1,4 +1,4 @@
-"""Fit the confidence model of search results: prints CONFIDENCE_WEIGHTS for briefqa/cite.py.
+"""Fit the confidence model of search results: prints CONFIDENCE_WEIGHTS for briefqa/searching/cite.py.
 
     python eval/calibrate.py [--index index] [--questions eval/questions.jsonl ...]
 
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from briefqa.evaluate import evidence_spans, load_questions, relevant_passages
-from briefqa.index import load_index
+from briefqa.evaluation.evaluate import evidence_spans, load_questions, relevant_passages
+from briefqa.searching.index import load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,11 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from briefqa.build import build_index
-from briefqa.embed import load_embedder
-from briefqa.evaluate import METRICS, evaluate, load_questions
-from briefqa.index import load_index
+from briefqa.evaluation.evaluate import METRICS, evaluate, load_questions
+from briefqa.indexing.build import build_index
+from briefqa.indexing.embed import load_embedder
 from briefqa.options import BuildOptions, ChunkSettings, SearchOptions
+from briefqa.searching.index import load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTEXTS: list[list[str]] = [[], ["speaker"], ["speaker", "question"], ["title", "speaker", "question"]]

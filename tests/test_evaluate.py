@@ -5,11 +5,18 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from briefqa.build import build_index
 from briefqa.cli import app
-from briefqa.evaluate import EvalError, EvalQuestion, evidence_spans, load_questions, relevant_passages, score_run
-from briefqa.models import Passage
+from briefqa.evaluation.evaluate import (
+    EvalError,
+    EvalQuestion,
+    evidence_spans,
+    load_questions,
+    relevant_passages,
+    score_run,
+)
+from briefqa.indexing.build import build_index
 from briefqa.options import BuildOptions, ChunkSettings
+from briefqa.records import Passage
 from tests.conftest import CORPUS
 
 BORDERS = "scio-2023-03-20-customs-safeguard-borders"
@@ -196,7 +203,7 @@ def test_eval_baseline_catches_a_fallen_metric_and_a_question_that_now_fails(has
     better.write_text(json.dumps(data))
     report = json.loads(now.stdout)["modes"][0]
     report["questions"][0]["first_relevant_rank"] = None  # make the first question fail now
-    from briefqa.evaluate import EvalReport, regressions
+    from briefqa.evaluation.evaluate import EvalReport, regressions
 
     current = EvalReport.model_validate({**json.loads(now.stdout), "modes": [report]})
     lines = regressions(current, EvalReport.model_validate(data), tolerance=0.01)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from briefqa.build import build_index
-from briefqa.content import CONTENT
-from briefqa.index import load_index
+from briefqa.indexing.build import build_index
+from briefqa.indexing.content import CONTENT
+from briefqa.indexing.store import MANIFEST, IndexLoadError
 from briefqa.options import BuildOptions, SearchOptions
-from briefqa.store import MANIFEST, IndexLoadError
+from briefqa.searching.index import load_index
 from tests.conftest import CORPUS, FIXTURES, ROOT, SCIO_FIXTURE
 
 HASH = BuildOptions(model="hash")
@@ -47,7 +47,7 @@ def fixture_index(tmp_path):
 WRITER = textwrap.dedent(
     """
     import sys, time, pathlib
-    import briefqa.build as build, briefqa.store as store, briefqa.embed as embed
+    import briefqa.indexing.build as build, briefqa.indexing.store as store, briefqa.indexing.embed as embed
     point, marker, command, index, *paths = sys.argv[1:]
 
     def stop_here():
@@ -122,7 +122,7 @@ def test_kill_9_leaves_the_previous_index_answering_as_before(tmp_path, fixture_
     assert list(tmp_path.glob(".index.tmp-*")) or point == "embedding"
     report = build_index(paths, fixture_index, HASH) if command == "build" else None
     if command == "add":
-        from briefqa.build import add_to_index
+        from briefqa.indexing.build import add_to_index
 
         report = add_to_index(paths, fixture_index)
     assert report is not None and report.added == ["scio-2022-01-14-import-export-2021"]
@@ -158,7 +158,7 @@ def test_two_writers_at_once_lose_nothing(tmp_path, fixture_index):
     slow = textwrap.dedent(
         """
         import sys, time, pathlib
-        import briefqa.embed as embed, briefqa.build as build
+        import briefqa.indexing.embed as embed, briefqa.indexing.build as build
         encode = embed.HashEmbedder.encode
         def slow(self, texts, batch_size=64, progress=None):
             pathlib.Path(sys.argv[1]).write_text("reached")
@@ -229,7 +229,7 @@ def test_content_whose_rows_do_not_match_its_vectors_is_found(tmp_path, fixture_
     the rows no longer run 0..n-1 beside the vectors, so a citation could name the wrong passage."""
     import sqlite3
 
-    from briefqa.store import Manifest
+    from briefqa.indexing.store import Manifest
 
     def renumber(d: Path) -> None:
         db = sqlite3.connect(d / CONTENT)
@@ -244,7 +244,7 @@ def test_content_whose_rows_do_not_match_its_vectors_is_found(tmp_path, fixture_
 
 
 def rewrite_manifest(d: Path, **changes) -> None:
-    from briefqa.store import Manifest
+    from briefqa.indexing.store import Manifest
 
     manifest = Manifest.model_validate_json((d / MANIFEST).read_text())
     manifest = manifest.model_copy(update=changes)
@@ -261,7 +261,7 @@ def test_crafted_manifest_cannot_name_files_outside_the_index(tmp_path, fixture_
 def test_crafted_index_cannot_choose_a_model_to_load(tmp_path, fixture_index):
     """An index naming a model directory whose modules.json points at code in it: briefqa never
     loads a model on an index's word, so the code never runs."""
-    from briefqa.store import ModelInfo
+    from briefqa.indexing.store import ModelInfo
 
     evil = tmp_path / "evil-model"
     evil.mkdir()
@@ -284,7 +284,7 @@ def test_pickled_arrays_are_never_loaded(tmp_path, fixture_index):
     by numpy's allow_pickle=False, before anything in it runs."""
     import numpy as np
 
-    from briefqa.store import Manifest
+    from briefqa.indexing.store import Manifest
 
     def pickle_it(d: Path) -> None:
         target = d / "bm25" / "indptr.csc.index.npy"
@@ -302,7 +302,7 @@ def test_a_killed_build_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     script = textwrap.dedent(
         """
         import sys, time, pathlib
-        import briefqa.build as build, briefqa.embed as embed
+        import briefqa.indexing.build as build, briefqa.indexing.embed as embed
         from briefqa.options import BuildOptions
         build.BATCH = 5
         encode, calls = embed.HashEmbedder.encode, []
@@ -328,9 +328,9 @@ def test_a_killed_build_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert not out.exists() and (tmp_path / ".resumed.vectors.sqlite").exists()
-    import briefqa.build
+    import briefqa.indexing.build
 
-    monkeypatch.setattr(briefqa.build, "BATCH", 5)
+    monkeypatch.setattr(briefqa.indexing.build, "BATCH", 5)
     report = build_index([corpus], out, HASH)
     assert report.reused == 10 and report.embedded == report.passages - 10
     assert not (tmp_path / ".resumed.vectors.sqlite").exists()
@@ -342,7 +342,7 @@ def test_a_killed_build_resumes_from_its_checkpoint(tmp_path, monkeypatch):
 def test_adding_to_an_index_with_a_damaged_part_keeps_every_briefing(tmp_path, fixture_index):
     """Damaged BM25 files: an add rebuilds the damaged part and keeps what still reads (the old
     briefings), rather than writing an index of the new file alone."""
-    from briefqa.build import add_to_index
+    from briefqa.indexing.build import add_to_index
 
     same_size_garbage(fixture_index / "bm25" / "vocab.index.json")
     new = tmp_path / "new"
@@ -356,7 +356,7 @@ def test_adding_to_an_index_with_a_damaged_part_keeps_every_briefing(tmp_path, f
 
 
 def test_adding_to_an_index_whose_transcripts_are_damaged_is_refused(tmp_path, fixture_index):
-    from briefqa.build import add_to_index
+    from briefqa.indexing.build import add_to_index
 
     before = (fixture_index / MANIFEST).read_bytes()
     same_size_garbage(fixture_index / CONTENT)
@@ -416,8 +416,8 @@ def test_an_empty_directory_and_a_damaged_index_are_briefqas_to_write(tmp_path, 
 
 @pytest.mark.parametrize("kind", ["symlink", "directory", "fifo"])
 def test_a_lock_that_is_not_a_plain_file_is_refused_and_what_it_points_at_kept(tmp_path, fixture_index, kind):
-    from briefqa.build import add_to_index
-    from briefqa.store import IndexWriteError
+    from briefqa.indexing.build import add_to_index
+    from briefqa.indexing.store import IndexWriteError
 
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
@@ -432,7 +432,7 @@ def test_a_lock_that_is_not_a_plain_file_is_refused_and_what_it_points_at_kept(t
 
 
 def test_an_index_reached_through_a_symlink_is_written_where_it_points(tmp_path, fixture_index):
-    from briefqa.build import add_to_index
+    from briefqa.indexing.build import add_to_index
 
     link = tmp_path / "link"
     link.symlink_to(fixture_index)
@@ -444,7 +444,7 @@ def test_an_index_reached_through_a_symlink_is_written_where_it_points(tmp_path,
 
 
 def test_the_index_directory_keeps_its_permissions(tmp_path, fixture_index):
-    from briefqa.build import add_to_index
+    from briefqa.indexing.build import add_to_index
 
     fixture_index.chmod(0o750)
     add_to_index([CORPUS / "scio-2022-01-14-import-export-2021.txt"], fixture_index)
@@ -461,7 +461,7 @@ def _umask() -> int:
 
 
 def test_another_file_with_the_same_name_does_not_replace_a_briefing(tmp_path, fixture_index):
-    from briefqa.build import NothingToIndex, add_to_index
+    from briefqa.indexing.build import NothingToIndex, add_to_index
 
     other = tmp_path / "b" / SCIO_FIXTURE.name
     other.parent.mkdir()
@@ -473,7 +473,7 @@ def test_another_file_with_the_same_name_does_not_replace_a_briefing(tmp_path, f
 
 
 def test_a_moved_file_replaces_its_briefing(tmp_path):
-    from briefqa.build import add_to_index
+    from briefqa.indexing.build import add_to_index
 
     first = tmp_path / "a" / SCIO_FIXTURE.name
     first.parent.mkdir()
@@ -504,7 +504,7 @@ def edit_passage(d: Path, column: str = "text") -> str:
 
 @pytest.mark.parametrize("column", ["text", "speaker"])
 def test_a_tampered_passage_is_never_cited_and_a_rebuild_restores_it(tmp_path, fixture_index, column):
-    from briefqa.verify import verify_index
+    from briefqa.indexing.verify import verify_index
 
     before = snapshot(fixture_index)[1]
     pid = edit_passage(fixture_index, column)
@@ -522,7 +522,7 @@ def test_a_tampered_passage_is_never_cited_and_a_rebuild_restores_it(tmp_path, f
 def test_bad_sentence_vectors_are_found_and_rebuilt(tmp_path, fixture_index, value):
     import numpy as np
 
-    from briefqa.verify import verify_index
+    from briefqa.indexing.verify import verify_index
 
     before = snapshot(fixture_index)[1]
     matrix = np.load(fixture_index / "sentences.npy")
@@ -542,9 +542,9 @@ def test_bad_vectors_in_a_checkpoint_are_embedded_again(tmp_path):
     """A killed build's checkpoint holding NaN and zero vectors: they are not reused."""
     import numpy as np
 
-    from briefqa.checkpoint import VectorCheckpoint
-    from briefqa.content import embedded_key
-    from briefqa.embed import HashEmbedder
+    from briefqa.indexing.checkpoint import VectorCheckpoint
+    from briefqa.indexing.content import embedded_key
+    from briefqa.indexing.embed import HashEmbedder
 
     fresh = tmp_path / "fresh"
     build_index([FIXTURES], fresh, HASH)
@@ -600,7 +600,7 @@ def test_a_damaged_content_file_is_a_message_and_a_rebuild_recovers(tmp_path, fi
             index.briefing(briefing_id)
     except IndexLoadError as err:
         assert "content.sqlite is damaged" in str(err)
-    from briefqa.verify import verify_index
+    from briefqa.indexing.verify import verify_index
 
     assert "content.sqlite" in " ".join(verify_index(fixture_index).problems)
     report = build_index([FIXTURES], fixture_index, HASH)
@@ -631,7 +631,7 @@ def test_verify_through_the_cli(tmp_path, fixture_index):
 def test_a_refused_write_names_the_file_and_what_to_do(tmp_path, fixture_index, monkeypatch, code, words):
     from typer.testing import CliRunner
 
-    import briefqa.store
+    import briefqa.indexing.store
     from briefqa.cli import app
 
     before = snapshot(fixture_index)
@@ -639,7 +639,7 @@ def test_a_refused_write_names_the_file_and_what_to_do(tmp_path, fixture_index, 
     def refuse(*args, **kwargs):
         raise OSError(code, os.strerror(code), str(fixture_index.parent / ".index.tmp-x"))
 
-    monkeypatch.setattr(briefqa.store.tempfile, "mkdtemp", refuse)
+    monkeypatch.setattr(briefqa.indexing.store.tempfile, "mkdtemp", refuse)
     new = CORPUS / "scio-2022-01-14-import-export-2021.txt"
     result = CliRunner().invoke(app, ["index", "add", str(new), "--index", str(fixture_index)])
     assert result.exit_code == 1, result.output
@@ -653,8 +653,8 @@ def test_a_refused_write_names_the_file_and_what_to_do(tmp_path, fixture_index, 
 def test_a_full_disk_while_checkpointing_names_the_checkpoint(tmp_path, monkeypatch):
     import sqlite3
 
-    import briefqa.checkpoint
-    from briefqa.store import IndexWriteError
+    import briefqa.indexing.checkpoint
+    from briefqa.indexing.store import IndexWriteError
 
     class FullDisk:
         def __init__(self, db):
@@ -673,7 +673,7 @@ def test_a_full_disk_while_checkpointing_names_the_checkpoint(tmp_path, monkeypa
             return False
 
     connect = sqlite3.connect
-    monkeypatch.setattr(briefqa.checkpoint.sqlite3, "connect", lambda *a, **k: FullDisk(connect(*a, **k)))
+    monkeypatch.setattr(briefqa.indexing.checkpoint.sqlite3, "connect", lambda *a, **k: FullDisk(connect(*a, **k)))
     with pytest.raises(IndexWriteError, match=r"\.index\.vectors\.sqlite: the disk is full; free some space"):
         build_index([FIXTURES], tmp_path / "index", HASH)
 
@@ -684,13 +684,13 @@ def test_a_full_disk_while_checkpointing_names_the_checkpoint(tmp_path, monkeypa
 def test_a_reader_during_a_swap_reads_one_index_whole(tmp_path, fixture_index, monkeypatch):
     """A writer swaps a new index in after the reader read the old manifest and content: the
     reader notices and reads the new one, never a 'damaged' mix of both."""
-    import briefqa.index
-    from briefqa.store import _swap_in
+    import briefqa.searching.index
+    from briefqa.indexing.store import _swap_in
 
     bigger = tmp_path / "bigger"
     build_index([FIXTURES, CORPUS / "scio-2022-01-14-import-export-2021.txt"], bigger, HASH)
     expected = snapshot(bigger)[1]
-    read_content, swapped = briefqa.index.read_content, []
+    read_content, swapped = briefqa.searching.index.read_content, []
 
     def read_then_swap(path, manifest):
         content = read_content(path, manifest)
@@ -699,7 +699,7 @@ def test_a_reader_during_a_swap_reads_one_index_whole(tmp_path, fixture_index, m
             _swap_in(bigger, fixture_index)
         return content
 
-    monkeypatch.setattr(briefqa.index, "read_content", read_then_swap)
+    monkeypatch.setattr(briefqa.searching.index, "read_content", read_then_swap)
     loaded = load_index(fixture_index)
     assert swapped and len(loaded.manifest.corpus) == 3
     monkeypatch.undo()

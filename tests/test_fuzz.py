@@ -7,11 +7,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from briefqa.chunk import chunk_briefings
-from briefqa.formats import TranscriptError
 from briefqa.options import ChunkSettings
-from briefqa.parse import parse_transcript
-from briefqa.turns import resolve
+from briefqa.reading.files import parse_transcript
+from briefqa.reading.formats import TranscriptError
+from briefqa.reading.passages import chunk_briefings
+from briefqa.reading.turns import resolve
 from tests.conftest import CORPUS, FIXTURES
 
 REAL_LINES = sorted(

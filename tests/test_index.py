@@ -7,12 +7,12 @@ from datetime import date
 import numpy as np
 import pytest
 
-from briefqa.build import add_to_index, build_index
-from briefqa.content import CONTENT
-from briefqa.embed import HashEmbedder
-from briefqa.index import load_index
+from briefqa.indexing.build import add_to_index, build_index
+from briefqa.indexing.content import CONTENT
+from briefqa.indexing.embed import HashEmbedder
+from briefqa.indexing.store import MANIFEST, SENTENCE_STARTS, SENTENCES, VECTORS, IndexLoadError
 from briefqa.options import BuildOptions, ChunkSettings, SearchOptions
-from briefqa.store import MANIFEST, SENTENCE_STARTS, SENTENCES, VECTORS, IndexLoadError
+from briefqa.searching.index import load_index
 from tests.conftest import CORPUS
 
 SMALL = ChunkSettings(max_tokens=120, overlap_tokens=20)
@@ -75,8 +75,8 @@ def test_search_finds_exotic_pets(built, mode):
 def test_loaded_index_ranks_as_exact_cosine_over_freshly_embedded_passages(built):
     """What was written (vectors, their order, the passages) is what was embedded: the loaded
     index's dense ranking equals brute-force cosine over the passages' texts embedded now."""
-    from briefqa.chunk import chunk_briefings
-    from briefqa.corpus import load_corpus
+    from briefqa.reading.corpus import load_corpus
+    from briefqa.reading.passages import chunk_briefings
 
     index = load_index(built[0])
     chunked = chunk_briefings(load_corpus([CORPUS]).briefings, SMALL, HashEmbedder().count_tokens)
@@ -89,7 +89,7 @@ def test_loaded_index_ranks_as_exact_cosine_over_freshly_embedded_passages(built
 
 
 def test_each_passage_keeps_the_vectors_of_its_own_sentences(built):
-    from briefqa.chunk import sentence_texts
+    from briefqa.reading.passages import sentence_texts
 
     index = load_index(built[0])
     query = HashEmbedder().encode(["exotic pets intercepted at the border"])[0]
@@ -99,8 +99,8 @@ def test_each_passage_keeps_the_vectors_of_its_own_sentences(built):
 
 
 def test_sentence_texts_carry_the_speaker_and_keep_short_sentences_with_the_one_before():
-    from briefqa.chunk import sentence_texts
-    from briefqa.models import Passage
+    from briefqa.reading.passages import sentence_texts
+    from briefqa.records import Passage
 
     text = "Thank you. Imports rose 5% in May.  Yes, they did.\nExports fell (slightly) too! Why? Costs."
     p = Passage(
@@ -247,7 +247,7 @@ def test_failed_write_leaves_old_index(tmp_path, monkeypatch):
     build(out, [corpus])
     manifest_before = (out / MANIFEST).read_text()
     shutil.copy(CORPUS / "scio-2021-07-13-import-export-h1-2021.txt", corpus)
-    import briefqa.store as store
+    import briefqa.indexing.store as store
 
     def broken_swap(new, target):
         raise OSError(28, "No space left on device", str(target))
@@ -276,7 +276,7 @@ def test_query_time_bm25_equals_bm25s_scores(built):
 
 
 def test_fusion_rrf_and_weighted_on_hand_made_rankings():
-    from briefqa.search import FUSIONS, RRF_K, best
+    from briefqa.searching.rankings import FUSIONS, RRF_K, best
 
     def fuse(dense, bm25, k, options):  # as hybrid search fuses, before its preferences
         return best(FUSIONS[options.fusion](dense, bm25, options), k)
@@ -296,7 +296,7 @@ def test_fusion_rrf_and_weighted_on_hand_made_rankings():
 def test_hnsw_index_saves_its_search_breadth_and_ranks_like_flat(built, tmp_path):
     import faiss
 
-    from briefqa.vectors import HNSW_EF_SEARCH
+    from briefqa.indexing.vectors import HNSW_EF_SEARCH
 
     out = tmp_path / "hnsw"
     build(out, options=HASH.model_copy(update={"faiss_index": "hnsw"}))
@@ -377,8 +377,8 @@ def test_rank_turns_gives_k_different_turns_each_with_its_passages_best_first(bu
 
 
 def test_a_new_parser_version_reparses_on_the_next_build(tmp_path, monkeypatch):
-    from briefqa.build import default_index_build
-    from briefqa.formats import scio
+    from briefqa.indexing.build import default_index_build
+    from briefqa.reading.formats import scio
 
     out = tmp_path / "index"
     first = build(out)

@@ -5,11 +5,11 @@ import shutil
 
 import pytest
 
-from briefqa.build import add_to_index, build_index
-from briefqa.embed import ModelError, OnnxEncoder, SentenceTransformerEmbedder
-from briefqa.index import load_index
+from briefqa.indexing.build import add_to_index, build_index
+from briefqa.indexing.embed import ModelError, OnnxEncoder, SentenceTransformerEmbedder
+from briefqa.indexing.store import ONNX_DIR
 from briefqa.options import DEFAULT_MODEL, SearchOptions
-from briefqa.store import ONNX_DIR
+from briefqa.searching.index import load_index
 from tests.conftest import CORPUS, ROOT
 
 pytestmark = pytest.mark.model
@@ -31,7 +31,7 @@ def real_index(tmp_path_factory, torch_embedder):
 def test_packaged_model_with_altered_weights_is_refused(torch_embedder, tmp_path, monkeypatch):
     """A copy of the packaged model with one byte of its weights changed: the constructor hashes
     the file and refuses it before loading anything."""
-    from briefqa.embed import model_dir
+    from briefqa.indexing.embed import model_dir
 
     original = model_dir(DEFAULT_MODEL)
     copy = tmp_path / "model"
@@ -42,7 +42,7 @@ def test_packaged_model_with_altered_weights_is_refused(torch_embedder, tmp_path
     weights = bytearray((original / "model.safetensors").read_bytes())
     weights[len(weights) // 2] ^= 0xFF
     (copy / "model.safetensors").write_bytes(bytes(weights))
-    monkeypatch.setattr("briefqa.embed.model_dir", lambda name: copy)
+    monkeypatch.setattr("briefqa.indexing.embed.model_dir", lambda name: copy)
     with pytest.raises(ModelError, match="do not match the expected sha256"):
         SentenceTransformerEmbedder(DEFAULT_MODEL)
 
@@ -113,7 +113,7 @@ def test_add_reuses_the_query_encoder_and_finds_the_new_briefing(real_index, tor
 
 @pytest.mark.parametrize("name", ["model.onnx", "tokenizer.json", "encoder.json"])
 def test_damaged_query_encoder_names_its_file(real_index, tmp_path, name):
-    from briefqa.store import IndexLoadError
+    from briefqa.indexing.store import IndexLoadError
 
     copy = tmp_path / "copy"
     shutil.copytree(real_index, copy)
@@ -168,9 +168,9 @@ def test_the_build_embeds_with_the_fused_export_and_its_vectors_are_torchs(real_
     index = load_index(real_index)
     texts = [p.text for p in index.passages]  # unit vectors of the passages as built...
     built = index.vectors.vectors(list(range(len(texts))))
-    from briefqa.chunk import chunk_briefings
-    from briefqa.corpus import load_corpus
     from briefqa.options import ChunkSettings
+    from briefqa.reading.corpus import load_corpus
+    from briefqa.reading.passages import chunk_briefings
 
     passages = chunk_briefings(load_corpus([CORPUS]).briefings, ChunkSettings(), torch_embedder.count_tokens)
     assert [p.text for p in passages] == texts
@@ -180,8 +180,8 @@ def test_the_build_embeds_with_the_fused_export_and_its_vectors_are_torchs(real_
 
 
 def test_a_build_stopped_while_onnx_embeds_loses_nothing(real_index, torch_embedder, tmp_path, monkeypatch):
-    import briefqa.build
-    from briefqa.embed import OnnxEncoder
+    import briefqa.indexing.build
+    from briefqa.indexing.embed import OnnxEncoder
 
     out = tmp_path / "index"
     shutil.copytree(real_index, out)
@@ -190,8 +190,8 @@ def test_a_build_stopped_while_onnx_embeds_loses_nothing(real_index, torch_embed
     extra.mkdir()
     fixture = ROOT / "tests" / "fixtures" / "scio" / "scio-2025-02-10-port-security.txt"
     shutil.copy(fixture, extra / fixture.name)
-    monkeypatch.setattr(briefqa.build, "BATCH", 4)
-    monkeypatch.setattr(briefqa.build, "ONNX_BUILD_MIN", 1)  # embed the new passages with the export
+    monkeypatch.setattr(briefqa.indexing.build, "BATCH", 4)
+    monkeypatch.setattr(briefqa.indexing.build, "ONNX_BUILD_MIN", 1)  # embed the new passages with the export
     calls = []
     real_encode = OnnxEncoder.encode
 

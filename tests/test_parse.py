@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefqa.corpus import load_corpus
-from briefqa.parse import parse_transcript
+from briefqa.reading.corpus import load_corpus
+from briefqa.reading.files import parse_transcript
 
 H1_2021 = "scio-2021-07-13-import-export-h1-2021"
 Y2021 = "scio-2022-01-14-import-export-2021"

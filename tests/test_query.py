@@ -4,12 +4,12 @@ from datetime import date
 
 import pytest
 
-from briefqa.build import build_index
-from briefqa.content import RowFacts
-from briefqa.index import load_index
+from briefqa.indexing.build import build_index
+from briefqa.indexing.content import RowFacts
 from briefqa.options import BuildOptions, Filters, SearchOptions
-from briefqa.query import QuestionCues, asks_for_a_figure, asks_what_was_asked, date_window, read_cues
-from briefqa.search import add_best_sentences, adjust, date_closeness
+from briefqa.searching.cues import QuestionCues, asks_for_a_figure, asks_what_was_asked, date_window, read_cues
+from briefqa.searching.index import load_index
+from briefqa.searching.rankings import add_best_sentences, adjust, date_closeness
 
 
 @pytest.mark.parametrize(
@@ -62,10 +62,12 @@ def test_asks_for_a_figure():
 
 
 def test_figure_questions_weigh_bm25_more(dated_index, monkeypatch):
-    import briefqa.index
+    import briefqa.searching.index
 
     weights = []
-    monkeypatch.setitem(briefqa.index.FUSIONS, "weighted", lambda dense, bm25, o: weights.append(o.dense_weight) or {})
+    monkeypatch.setitem(
+        briefqa.searching.index.FUSIONS, "weighted", lambda dense, bm25, o: weights.append(o.dense_weight) or {}
+    )
     options = SearchOptions(dense_weight=0.6, figure_dense_weight=0.5)
     dated_index.rank("How many jobs will the grid grants create?", options=options)
     dated_index.rank("What will the grid grants pay for?", options=options)

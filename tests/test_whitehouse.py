@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from briefqa.corpus import load_corpus
-from briefqa.formats import detect, scio, whitehouse
-from briefqa.parse import read_transcript_text
+from briefqa.reading.corpus import load_corpus
+from briefqa.reading.files import read_transcript_text
+from briefqa.reading.formats import detect, scio, whitehouse
 from tests.conftest import SCIO_FIXTURE, WH_ARCHIVE, WH_FIXTURE
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from briefqa.formats import scio, whitehouse
-from briefqa.formats.common import TranscriptError
-from briefqa.models import ParsedTranscript
+from briefqa.reading.formats import scio, whitehouse
+from briefqa.reading.formats.common import TranscriptError
+from briefqa.records import ParsedTranscript
 
 NO_LABELS = (
     "no speaker labels found (expected lines such as 'Yu Jianhua:' or 'MS. PSAKI:'); "

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from briefqa.formats import TranscriptError
 from briefqa.hashing import text_sha256
-from briefqa.models import Corpus, ParsedTranscript, SkippedFile
-from briefqa.parse import SIDECAR_SUFFIX, parse_transcript, read_transcript_text, sidecar_path
-from briefqa.settings import default_corpus_dir
-from briefqa.turns import resolve
+from briefqa.paths import default_corpus_dir
+from briefqa.reading.files import SIDECAR_SUFFIX, parse_transcript, read_transcript_text, sidecar_path
+from briefqa.reading.formats import TranscriptError
+from briefqa.reading.turns import resolve
+from briefqa.records import Corpus, ParsedTranscript, SkippedFile
 
 TRANSCRIPT_SUFFIXES = {".txt", ".md"}
 

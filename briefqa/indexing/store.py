@@ -4,11 +4,11 @@
                         chunking, FAISS index type, the source files and their hashes, corpus
                         hashes, file sizes, and a fingerprint of what shapes the index
     content.sqlite      briefings, turns, passages (in vector order) and the parsed transcripts
-                        (briefqa.content: its schema)
+                        (briefqa.indexing.content: its schema)
     vectors.faiss       the FAISS index of the passages' embeddings (inner product = cosine)
     sentences.npy       the embeddings of the passages' sentences (half precision), and which
-    sentences.starts.npy  are whose (briefqa.vectors.SentenceVectors)
-    bm25/               the BM25 matrix of the same passages (briefqa.bm25; JSON and .npy)
+    sentences.starts.npy  are whose (briefqa.indexing.vectors.SentenceVectors)
+    bm25/               the BM25 matrix of the same passages (briefqa.indexing.bm25; JSON and .npy)
     onnx/               the query encoder: the model exported to ONNX, and its tokenizer
 
 A build writes a new directory beside the target and swaps it in with one atomic rename; a
@@ -39,13 +39,13 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from briefqa import __version__
-from briefqa.bm25 import Bm25Scorer, build_bm25
-from briefqa.content import CONTENT, ContentStore, write_content
 from briefqa.hashing import file_sha256, text_sha256
-from briefqa.models import Briefing, ParsedTranscript, Passage
+from briefqa.indexing.bm25 import Bm25Scorer, build_bm25
+from briefqa.indexing.content import CONTENT, ContentStore, write_content
+from briefqa.indexing.vectors import SentenceVectors, VectorIndex
 from briefqa.options import BuildOptions, ChunkSettings, FaissKind
+from briefqa.records import Briefing, ParsedTranscript, Passage
 from briefqa.terminal_text import command
-from briefqa.vectors import SentenceVectors, VectorIndex
 
 FORMAT_VERSION = 5  # 4: sentence vectors; 5: file digests in the manifest, passage digests in content
 # A build reuses the vectors of an index of these formats; a search reads only FORMAT_VERSION.

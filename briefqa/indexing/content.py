@@ -32,8 +32,8 @@ from typing import NamedTuple
 import numpy as np
 
 from briefqa.hashing import text_sha256
-from briefqa.models import Briefing, ParsedTranscript, Passage, Turn
 from briefqa.options import Filters
+from briefqa.records import Briefing, ParsedTranscript, Passage, Turn
 
 CONTENT = "content.sqlite"
 SCHEMA_VERSION = 2  # 2: passages.digest

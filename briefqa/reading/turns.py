@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from briefqa.models import Briefing, ParsedTranscript, Person, Role, Turn
+from briefqa.records import Briefing, ParsedTranscript, Person, Role, Turn
 
 
 def resolve(transcripts: list[ParsedTranscript]) -> list[Briefing]:

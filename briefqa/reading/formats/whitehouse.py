@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 
 from briefqa.choices import Role
-from briefqa.formats.common import TranscriptError, as_date, briefing_id, split_lines
-from briefqa.models import LabelledTurn, ParsedTranscript, Person
+from briefqa.reading.formats.common import TranscriptError, as_date, briefing_id, split_lines
+from briefqa.records import LabelledTurn, ParsedTranscript, Person
 
 NAME = "whitehouse"
 # 2: labels indented with non-breaking spaces start turns; 3: a label of any length starts a turn,

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from briefqa.content import DamagedContent
-from briefqa.embed import OnnxEncoder, QueryEncoderError
-from briefqa.store import (
+from briefqa.indexing.content import DamagedContent
+from briefqa.indexing.embed import OnnxEncoder, QueryEncoderError
+from briefqa.indexing.store import (
     ONNX_DIR,
     IndexLoadError,
     changed_files,
@@ -26,7 +26,7 @@ from briefqa.store import (
     read_vectors,
     rebuild_command,
 )
-from briefqa.vectors import sound_rows
+from briefqa.indexing.vectors import sound_rows
 
 PASSAGES_AT_ONCE = 2000  # passages checked per read: the archive's 100k in ~50 reads, little memory
 

@@ -11,8 +11,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from briefqa.choices import Role
-from briefqa.chunk import sentence_spans
-from briefqa.models import Passage
+from briefqa.reading.passages import sentence_spans
+from briefqa.records import Passage
 
 SHORT_SENTENCE = 80  # a highlight this short takes the next sentence along
 MIN_WORDS = 8

@@ -13,7 +13,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from briefqa.formats.common import (
+from briefqa.reading.formats.common import (
     FULL_DATE,
     MONTH_PATTERN,
     MONTHS,
@@ -24,7 +24,7 @@ from briefqa.formats.common import (
     split_lines,
     weekday_before,
 )
-from briefqa.models import LabelledTurn, ParsedTranscript, Person
+from briefqa.records import LabelledTurn, ParsedTranscript, Person
 
 NAME = "scio"
 # Bump when a change alters what a transcript parses to (see formats/__init__.py).

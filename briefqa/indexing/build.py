@@ -19,17 +19,11 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from briefqa.checkpoint import BATCH, VectorCheckpoint
-from briefqa.chunk import chunk_briefings, sentence_texts
-from briefqa.content import CONTENT, ContentStore, embedded_key
-from briefqa.corpus import parse_files, source_files, transcript_files
-from briefqa.embed import BUILD_THREADS, Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
-from briefqa.formats import parser_versions
 from briefqa.hashing import file_sha256, text_sha256
-from briefqa.models import ParsedTranscript, SkippedFile
-from briefqa.options import BuildOptions
-from briefqa.settings import default_corpus_dir, default_index_dir
-from briefqa.store import (
+from briefqa.indexing.checkpoint import BATCH, VectorCheckpoint
+from briefqa.indexing.content import CONTENT, ContentStore, embedded_key
+from briefqa.indexing.embed import BUILD_THREADS, Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
+from briefqa.indexing.store import (
     MANIFEST,
     ONNX_DIR,
     SENTENCE_STARTS,
@@ -52,8 +46,14 @@ from briefqa.store import (
     write_index,
     write_lock,
 )
-from briefqa.turns import resolve
-from briefqa.vectors import SentenceVectors, VectorIndex, sound_rows
+from briefqa.indexing.vectors import SentenceVectors, VectorIndex, sound_rows
+from briefqa.options import BuildOptions
+from briefqa.paths import default_corpus_dir, default_index_dir
+from briefqa.reading.corpus import parse_files, source_files, transcript_files
+from briefqa.reading.formats import parser_versions
+from briefqa.reading.passages import chunk_briefings, sentence_texts
+from briefqa.reading.turns import resolve
+from briefqa.records import ParsedTranscript, SkippedFile
 
 
 class BuildReport(BaseModel):

@@ -1,4 +1,4 @@
-"""Benchmark: prints figures, asserts nothing. Run:  python -m briefqa.bench [--scale]
+"""Benchmark: prints figures, asserts nothing. Run:  python -m briefqa.evaluation.bench [--scale]
 
 Measures, on this machine, in one run:
   cold ask      `briefqa ask` as a new process on a built index (median of 5)
@@ -33,7 +33,7 @@ from typing import get_args
 import numpy as np
 
 from briefqa.choices import Mode
-from briefqa.settings import PROJECT_ROOT
+from briefqa.paths import PROJECT_ROOT
 
 # Runs the CLI, then prints the process's own peak memory (VmHWM; ru_maxrss of a child would
 # include the benchmark's own size, inherited through fork).
@@ -78,7 +78,7 @@ def _queries(index, questions_file: Path | None = None, minimum: int = 200) -> l
     if questions_file.exists():
         queries = [json.loads(line)["question"] for line in questions_file.read_text().splitlines() if line.strip()]
     if not queries:
-        from briefqa.cite import sentence_spans
+        from briefqa.searching.cite import sentence_spans
 
         queries = [p.text[a:b] for p in index.passages for a, b in sentence_spans(p.text)]
     return list(itertools.islice(itertools.cycle(queries), max(minimum, len(queries))))
@@ -120,8 +120,8 @@ def measure_index(path: Path, questions: Path | None, filters: str) -> None:
 
 def _warm_latencies(path: Path, questions: Path | None = None) -> dict[str, tuple[float, float, int]]:
     """Index.search p50 and p95 in ms per mode, k=10, the index loaded once; and the query count."""
-    from briefqa.index import load_index
     from briefqa.options import SearchOptions
+    from briefqa.searching.index import load_index
 
     index = load_index(path)
     queries = _queries(index, questions)
@@ -141,7 +141,7 @@ def _warm_latencies(path: Path, questions: Path | None = None) -> dict[str, tupl
 def warm_search(path: Path, questions: Path | None = None) -> dict[str, tuple[float, float, int]]:
     """Warm latencies measured in a new process that never imports torch, as a user's would: in
     this one, torch's idle worker threads would compete with ONNX Runtime's."""
-    command = [sys.executable, "-m", "briefqa.bench", "--warm-search", str(path)]
+    command = [sys.executable, "-m", "briefqa.evaluation.bench", "--warm-search", str(path)]
     if questions:
         command += ["--questions", str(questions)]
     done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
@@ -165,8 +165,8 @@ def growth(source: Path, sizes: list[int], questions: Path | None, filters: str)
     import shlex
     import sqlite3
 
-    from briefqa.build import build_index
-    from briefqa.index import load_index
+    from briefqa.indexing.build import build_index
+    from briefqa.searching.index import load_index
 
     archive = load_index(source)
     with sqlite3.connect(f"file:{source / 'content.sqlite'}?mode=ro", uri=True) as db:
@@ -198,7 +198,7 @@ def growth(source: Path, sizes: list[int], questions: Path | None, filters: str)
             path = work / f"n{size}"
             shutil.copytree(source, path)
             if embedder is None:
-                from briefqa.embed import load_embedder
+                from briefqa.indexing.embed import load_embedder
 
                 embedder = load_embedder(archive.manifest.model.name)
             build_index(picked, path, archive.manifest.build_options(), embedder=embedder)
@@ -258,19 +258,19 @@ def main() -> None:
         growth(args.growth, sizes, args.questions, args.filters)
         return
 
-    from briefqa.build import build_index
-    from briefqa.chunk import chunk_briefings
-    from briefqa.corpus import load_corpus
-    from briefqa.embed import SentenceTransformerEmbedder
-    from briefqa.index import load_index
+    from briefqa.indexing.build import build_index
+    from briefqa.indexing.embed import SentenceTransformerEmbedder
     from briefqa.options import DEFAULT_MODEL, ChunkSettings
+    from briefqa.reading.corpus import load_corpus
+    from briefqa.reading.passages import chunk_briefings
+    from briefqa.searching.index import load_index
 
     work = Path(tempfile.mkdtemp(prefix="briefqa-bench-"))
     print("| measure | figure | note |\n|---|---|---|")
 
     # build, beside the bare model and each encoder variant on the same passages (all warmed up
     # first, so none pays for first-call costs); the build also exports and fuses its encoder
-    from briefqa.embed import BUILD_THREADS, OnnxEncoder, export_onnx
+    from briefqa.indexing.embed import BUILD_THREADS, OnnxEncoder, export_onnx
 
     embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)
     build_corpus = load_corpus([args.build_corpus])
@@ -350,8 +350,8 @@ def scale(index, sizes: list[int]) -> None:
     """
     import faiss
 
-    from briefqa.bm25 import build_bm25
-    from briefqa.vectors import HNSW_EF_SEARCH, VectorIndex
+    from briefqa.indexing.bm25 import build_bm25
+    from briefqa.indexing.vectors import HNSW_EF_SEARCH, VectorIndex
 
     faiss.omp_set_num_threads(1)
     base = index.vectors.all_vectors()

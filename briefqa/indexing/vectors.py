@@ -18,7 +18,7 @@ from briefqa.choices import FaissKind
 
 Ranking = list[tuple[int, float]]  # (passage row, score), best first
 RowReader = Callable[[int, int], np.ndarray]
-# HNSW's breadth of search per query, saved in the index file. Chosen with `python -m briefqa.bench
+# HNSW's breadth of search per query, saved in the index file. Chosen with `python -m briefqa.evaluation.bench
 # --scale`: recall@10 against flat vs latency at 10k-100k passages (README, Performance).
 HNSW_EF_SEARCH = 128
 HNSW_M = 32
@@ -117,7 +117,7 @@ class VectorIndex:
 
 
 class SentenceVectors:
-    """The vectors of every passage's sentences (``briefqa.chunk.sentence_texts``), for scoring a
+    """The vectors of every passage's sentences (``briefqa.reading.passages.sentence_texts``), for scoring a
     passage by its best sentence: passage row r owns sentences ``starts[r]`` to ``starts[r + 1]``.
 
     A plain half-precision matrix (.npy). A loaded one is read a passage's rows at a time: on the

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from briefqa.cite import GOOD_MATCH, SearchResult
+from briefqa.searching.cite import GOOD_MATCH, SearchResult
 from briefqa.terminal_text import command, printable
 
 # Transcripts published as Markdown escape brackets and stars ("\[moderator\]"); a reader wants

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from briefqa.models import Briefing, Passage, Turn
 from briefqa.options import ChunkSettings
+from briefqa.records import Briefing, Passage, Turn
 
 # Paragraphs, then sentence ends, then clauses, then words. A line break alone is no boundary:
 # White House transcripts wrap lines mid-sentence, and a passage cut there ends "...Al Junaid

@@ -5,7 +5,7 @@
     results = index.search("exotic pets", k=5)
     results[0].citation, results[0].text
 
-Loading never builds; see ``briefqa.build`` for that.
+Loading never builds; see ``briefqa.indexing.build`` for that.
 """
 
 from __future__ import annotations
@@ -21,16 +21,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from briefqa.bm25 import Bm25Scorer
-from briefqa.cite import GOOD_MATCH, MatchEvidence, SearchResult, cite, match, pick_highlight, to_dataframe
-from briefqa.content import CONTENT, ContentStore, DamagedContent, RowFacts
-from briefqa.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
-from briefqa.models import Briefing, Passage
-from briefqa.options import Filters, SearchOptions
-from briefqa.query import asks_for_a_figure, read_cues
-from briefqa.search import FUSIONS, add_best_sentences, adjust, best, bm25_ranking, near
-from briefqa.settings import default_index_dir
-from briefqa.store import (
+from briefqa.indexing.bm25 import Bm25Scorer
+from briefqa.indexing.content import CONTENT, ContentStore, DamagedContent, RowFacts
+from briefqa.indexing.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
+from briefqa.indexing.store import (
     ONNX_DIR,
     IndexLoadError,
     Manifest,
@@ -40,7 +34,13 @@ from briefqa.store import (
     read_sentences,
     read_vectors,
 )
-from briefqa.vectors import Ranking, SentenceVectors, VectorIndex
+from briefqa.indexing.vectors import Ranking, SentenceVectors, VectorIndex
+from briefqa.options import Filters, SearchOptions
+from briefqa.paths import default_index_dir
+from briefqa.records import Briefing, Passage
+from briefqa.searching.cite import GOOD_MATCH, MatchEvidence, SearchResult, cite, match, pick_highlight, to_dataframe
+from briefqa.searching.cues import asks_for_a_figure, read_cues
+from briefqa.searching.rankings import FUSIONS, add_best_sentences, adjust, best, bm25_ranking, near
 
 # Fused candidates whose sentences are scored: the best sentence reorders the head of the list.
 SENTENCE_CANDIDATES = 50

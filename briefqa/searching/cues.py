@@ -1,6 +1,6 @@
 """What a question says besides its words: the time it is about, and whether it asks what was asked.
 
-Hybrid search turns both into soft preferences (``briefqa.search.adjust``), never into filters
+Hybrid search turns both into soft preferences (``briefqa.searching.rankings.adjust``), never into filters
 the user did not ask for: "in spring 2022" favours briefings held then, but a far better answer
 from another time still comes first.
 """

@@ -1,4 +1,4 @@
-"""Read one transcript file and parse it with its format (``briefqa.formats``).
+"""Read one transcript file and parse it with its format (``briefqa.reading.formats``).
 
 A sidecar ``<name>.meta.toml`` next to a transcript overrides what the text cannot tell
 (see README, "Sidecar metadata").
@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from briefqa.formats import NO_LABELS, TranscriptError, detect
-from briefqa.models import ParsedTranscript, Person
+from briefqa.reading.formats import NO_LABELS, TranscriptError, detect
+from briefqa.records import ParsedTranscript, Person
 
 SIDECAR_SUFFIX = ".meta.toml"
 # The largest of the 889 White House transcripts is 0.1 MB. A file a hundred times that is no

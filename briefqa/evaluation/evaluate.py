@@ -17,8 +17,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError, computed_field
 
 from briefqa.hashing import text_sha256
-from briefqa.models import Passage
 from briefqa.options import BuildOptions, SearchOptions
+from briefqa.records import Passage
 
 EVAL_DEPTH = 10
 DEFAULT_QUESTIONS = Path("eval/questions.jsonl")

@@ -1,7 +1,7 @@
 """Rankings of passage rows: BM25's top k among allowed rows, and fusions of two rankings.
 
 Each fusion is one pure function, picked by its name. (Filters are answered by the content store,
-``briefqa.content``, before any ranking.)
+``briefqa.indexing.content``, before any ranking.)
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from briefqa.content import RowFacts
+from briefqa.indexing.content import RowFacts
+from briefqa.indexing.vectors import Ranking
 from briefqa.options import Fusion, SearchOptions
-from briefqa.query import QuestionCues
-from briefqa.vectors import Ranking
+from briefqa.searching.cues import QuestionCues
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
 # A date preference halves about every three weeks away from the question's window; passages
