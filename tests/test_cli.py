@@ -183,12 +183,23 @@ def test_default_index_is_rebuilt_when_its_corpus_changes(tmp_path, monkeypatch)
     assert read_manifest(tmp_path / "index").model.name == "hash"  # rebuilt as it was built
 
 
-def test_readme_command_reference_is_the_cli_help():
-    """README.md's command table and --help texts are written by cog from the CLI itself."""
+COGGED = ["docs/cli.md", "docs/how-it-works.md"]
+
+
+@pytest.mark.parametrize("doc", COGGED)
+def test_docs_written_from_the_code_are_current(doc):
+    """docs/cli.md's command table and --help texts, and the numbers the code defines (cutoffs,
+    weights, floors) in the docs, are written by cog from the code itself."""
     from cogapp import Cog
 
-    status = Cog().main(["cog", "--check", str(ROOT / "README.md")])
-    assert status == 0, "README.md's CLI reference is stale: run `cog -r README.md`"
+    assert "[[[cog" in (ROOT / doc).read_text()
+    status = Cog().main(["cog", "--check", str(ROOT / doc)])
+    assert status == 0, f"{doc} is stale: run `cog -r {doc}`"
+
+
+def test_every_doc_written_by_cog_is_checked():
+    found = sorted(str(p.relative_to(ROOT)) for p in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+    assert [doc for doc in found if "[[[cog" in (ROOT / doc).read_text()] == sorted(COGGED)
 
 
 @pytest.mark.model  # the rebuild cannot know the old index's options: it uses the packaged model
