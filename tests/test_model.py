@@ -6,7 +6,8 @@ import shutil
 import pytest
 
 from briefqa.indexing.build import add_to_index, build_index
-from briefqa.indexing.embed import ModelError, OnnxEncoder, SentenceTransformerEmbedder
+from briefqa.indexing.embed import ModelError, SentenceTransformerEmbedder
+from briefqa.indexing.onnx_encoder import OnnxEncoder
 from briefqa.indexing.store import ONNX_DIR
 from briefqa.options import DEFAULT_MODEL, SearchOptions
 from briefqa.searching.index import load_index
@@ -181,7 +182,7 @@ def test_the_build_embeds_with_the_fused_export_and_its_vectors_are_torchs(real_
 
 def test_a_build_stopped_while_onnx_embeds_loses_nothing(real_index, torch_embedder, tmp_path, monkeypatch):
     import briefqa.indexing.build
-    from briefqa.indexing.embed import OnnxEncoder
+    from briefqa.indexing.onnx_encoder import OnnxEncoder
 
     out = tmp_path / "index"
     shutil.copytree(real_index, out)

@@ -33,6 +33,7 @@ from typing import get_args
 import numpy as np
 
 from briefqa.choices import Mode
+from briefqa.evaluation.evaluate import DEFAULT_QUESTIONS
 from briefqa.paths import PROJECT_ROOT
 
 # Runs the CLI, then prints the process's own peak memory (VmHWM; ru_maxrss of a child would
@@ -73,7 +74,7 @@ def _results(args: list[str]) -> int:
 def _queries(index, questions_file: Path | None = None, minimum: int = 200) -> list[str]:
     """The evaluation's questions (real questions, 8-30 words), cycled to ``minimum``; without
     them, sentences of the passages."""
-    questions_file = questions_file or PROJECT_ROOT / "eval" / "questions.jsonl"
+    questions_file = questions_file or PROJECT_ROOT / DEFAULT_QUESTIONS
     queries = []
     if questions_file.exists():
         queries = [json.loads(line)["question"] for line in questions_file.read_text().splitlines() if line.strip()]
@@ -233,7 +234,7 @@ def main() -> None:
     parser.add_argument(
         "--index", type=Path, help="measure this built index instead (an archive): cold ask, filtered ask, warm search"
     )
-    parser.add_argument("--questions", type=Path, help="queries for warm search (default eval/questions.jsonl)")
+    parser.add_argument("--questions", type=Path, help=f"queries for warm search (default {DEFAULT_QUESTIONS})")
     parser.add_argument(
         "--filters",
         default="--speaker jean-pierre --since 2022-06-01",
@@ -270,7 +271,8 @@ def main() -> None:
 
     # build, beside the bare model and each encoder variant on the same passages (all warmed up
     # first, so none pays for first-call costs); the build also exports and fuses its encoder
-    from briefqa.indexing.embed import BUILD_THREADS, OnnxEncoder, export_onnx
+    from briefqa.indexing.embed import BUILD_THREADS
+    from briefqa.indexing.onnx_encoder import OnnxEncoder, export_onnx
 
     embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)
     build_corpus = load_corpus([args.build_corpus])

@@ -22,7 +22,8 @@ from pydantic import BaseModel, Field
 from briefqa.hashing import file_sha256, text_sha256
 from briefqa.indexing.checkpoint import BATCH, VectorCheckpoint
 from briefqa.indexing.content import CONTENT, ContentStore, embedded_key
-from briefqa.indexing.embed import BUILD_THREADS, Embedder, OnnxEncoder, Progress, QueryEncoderError, load_embedder
+from briefqa.indexing.embed import BUILD_THREADS, Embedder, Progress, load_embedder
+from briefqa.indexing.onnx_encoder import OnnxEncoder, QueryEncoderError
 from briefqa.indexing.store import (
     MANIFEST,
     ONNX_DIR,
@@ -43,6 +44,7 @@ from briefqa.indexing.store import (
     read_sentences,
     read_vectors,
     record_sources,
+    require_model,
     write_index,
     write_lock,
 )
@@ -355,11 +357,7 @@ def add_to_index(
     with _machine_errors(path), write_lock(path):
         manifest = read_manifest(path)
         embedder = _embedder_for(manifest.build_options(), embedder)
-        model = _model_info(embedder)
-        if model != manifest.model:
-            raise IndexLoadError(
-                path, f"it was built with model '{manifest.model.name}', not '{embedder.name}'", manifest.corpus_paths
-            )
+        require_model(path, manifest, _model_info(embedder))
         old = _read_old(path)
         if old.transcripts is None:  # what it holds cannot be read: only its sources can rebuild it
             raise IndexLoadError(path, "content.sqlite is damaged", manifest.corpus_paths)

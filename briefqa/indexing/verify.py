@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from briefqa.indexing.content import DamagedContent
-from briefqa.indexing.embed import OnnxEncoder, QueryEncoderError
+from briefqa.indexing.onnx_encoder import OnnxEncoder, QueryEncoderError
 from briefqa.indexing.store import (
     ONNX_DIR,
     IndexLoadError,
