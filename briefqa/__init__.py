@@ -5,6 +5,8 @@
     index = briefqa.load_index("index")
     results = index.search("What did customs say about exotic pets?", k=5)
 
+    index = briefqa.open_index()  # as `briefqa ask` does: index/, built from corpus/ when missing or stale
+
 The names below are imported on first use, so that ``import briefqa`` (and ``briefqa --help``)
 stays fast.
 """
@@ -17,6 +19,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "load_index": "briefqa.searching.index",
+    "open_index": "briefqa.default_index",
     "Index": "briefqa.searching.index",
     "SearchResults": "briefqa.searching.index",
     "build_index": "briefqa.indexing.build",
@@ -26,11 +29,14 @@ _EXPORTS = {
     "PassageMatch": "briefqa.searching.cite",
     "load_corpus": "briefqa.reading.corpus",
     "Briefing": "briefqa.records",
+    "BriefingSummary": "briefqa.records",
+    "SpeakerSummary": "briefqa.records",
     "Turn": "briefqa.records",
     "Passage": "briefqa.records",
     "BuildOptions": "briefqa.options",
     "ChunkSettings": "briefqa.options",
     "Filters": "briefqa.options",
+    "QuestionRules": "briefqa.options",
     "SearchOptions": "briefqa.options",
     "IndexLoadError": "briefqa.indexing.store",
     "ModelError": "briefqa.indexing.embed",

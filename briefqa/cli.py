@@ -1,15 +1,19 @@
 """The ``briefqa`` command: a thin layer over the library that renders its results.
 
-Each command calls one library function. Heavy modules (pydantic models, FAISS, the embedder)
-are imported inside the commands so that ``briefqa --help`` stays instant; the choices offered
-come from ``briefqa.choices``, the names the library itself uses.
+Each command calls one library function. Heavy modules (FAISS, the embedder, the index) are
+imported inside the commands so that ``briefqa --help`` stays quick; the choices offered come
+from ``briefqa.choices``, the names the library itself uses. The filter options of ``ask`` are
+made from ``briefqa.options.Filters`` (``filter_options``), so pydantic is imported with the CLI.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
 import json
 import sys
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, get_args
@@ -18,7 +22,7 @@ import typer
 import typer.core
 
 from briefqa.choices import DEFAULT_FUSION, DEFAULT_MODE, DEFAULT_MODEL, FaissKind, Fusion, Mode, OutputFormat, Role
-from briefqa.terminal_text import escape_json, printable
+from briefqa.terminal_text import command, escape_json, printable
 
 app = typer.Typer(
     help="Ask questions of press-conference transcripts; get cited passages back.",
@@ -33,6 +37,25 @@ typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ign
 
 index_app = typer.Typer(help="Build, extend and inspect an index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from briefqa import __version__
+
+        typer.echo(f"briefqa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options_of_briefqa(
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print briefqa's version and exit."),
+    ] = False,
+) -> None:
+    pass
+
 
 # --- options shared by several commands ----------------------------------------------------
 
@@ -58,6 +81,55 @@ def _iso_date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2023-03-20") from None
+
+
+def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command an option per field of ``briefqa.options.Filters``, in place of its
+    ``filters`` parameter, which receives the Filters they make (values that make none, such as
+    --since after --until, are an error naming the options).
+
+    Each option is the field's name (``--since``), typed as the field is, its help the field's
+    description, its placeholder the field's ``json_schema_extra`` metavar (else a date's is
+    YYYY-MM-DD, a string's the field's name in capitals): a field added to Filters is an option of
+    every command so decorated, its help written once, in the field."""
+    from briefqa.options import Filters
+
+    signature = inspect.signature(command, eval_str=True)
+    kind = signature.parameters["filters"].kind
+    generated = [
+        inspect.Parameter(name, kind, default=None, annotation=_filter_option(name, field))
+        for name, field in Filters.model_fields.items()
+    ]
+    parameters = [q for p in signature.parameters.values() for q in (generated if p.name == "filters" else [p])]
+
+    @functools.wraps(command)
+    def with_filters(**values: Any) -> Any:
+        from pydantic import ValidationError
+
+        try:
+            filters = Filters(**{name: values.pop(name) for name in Filters.model_fields})
+        except ValidationError as err:
+            _fail(_options_error(err))
+        return command(**values, filters=filters)
+
+    # typer reads the options from the signature (and the type hints) of the function it is given.
+    with_filters.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_filters.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_filters
+
+
+def _filter_option(name: str, field: Any) -> Any:
+    """The parameter type of one Filters field's option: Optional[its type], with typer's Option."""
+    kinds = [t for t in get_args(field.annotation) if t is not type(None)] or [field.annotation]
+    kind = kinds[0] if len(kinds) == 1 else field.annotation
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    option = typer.Option(
+        f"--{name.replace('_', '-')}",
+        help=field.description,
+        metavar=extra.get("metavar") or {date: "YYYY-MM-DD", str: name.upper()}.get(kind),
+        parser=_iso_date if kind is date else None,
+    )
+    return Annotated[Optional[kind], option]
 
 
 def _say(message: str, err: bool = False) -> None:
@@ -149,6 +221,8 @@ def _progress() -> tuple[Any, Any]:
     tasks: dict[str, Any] = {}
 
     def update(stage: str, done: int, total: int) -> None:
+        if not tasks:  # shown from the first report on: opening an index that builds nothing shows none
+            bar.start()
         if stage not in tasks:  # each stage its own bar, so that its rate is its own
             for task in tasks.values():
                 bar.update(task, visible=False)
@@ -158,7 +232,15 @@ def _progress() -> tuple[Any, Any]:
         speed = bar.tasks[task].speed
         bar.update(task, rate=f"{speed:.0f}/s" if speed else "")
 
-    return update, bar
+    @contextlib.contextmanager
+    def shown() -> Iterator[None]:
+        try:
+            yield
+        finally:
+            if tasks:
+                bar.stop()
+
+    return update, shown()
 
 
 # --- briefings and show -------------------------------------------------------------------
@@ -178,22 +260,35 @@ def _load_corpus(paths: list[Path] | None) -> Any:
 
 
 @app.command()
-def briefings(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
-    """List the parsed briefings: id, date held, title, turns and officials.
+def briefings(
+    corpus: CorpusOpt = None,
+    index: Annotated[
+        Optional[Path],
+        typer.Option("--index", "-i", metavar="DIR", help="List what this index holds instead of parsing transcripts."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List briefings: id, date held, title, turns and officials; of corpus/ (or --corpus) as
+    parsed, or of an index (--index).
 
-    Example: briefqa briefings --json
+    Example: briefqa briefings --index index/ --json
     """
     from rich.console import Console
     from rich.table import Table
 
-    parsed = _load_corpus(corpus)
+    from briefqa.records import BriefingSummary
+
+    if corpus and index:
+        _fail("give --corpus or --index, not both")
+    if index:
+        try:
+            summaries = _open_index(index).briefings()
+        except _library_errors() as err:
+            _fail(str(err))
+    else:
+        summaries = [BriefingSummary.of(b) for b in _load_corpus(corpus).briefings]
     if as_json:
-        rows = []
-        for b in parsed.briefings:
-            row = b.model_dump(mode="json", exclude={"turns"})
-            row["turn_count"] = len(b.turns)
-            rows.append(row)
-        _print_json(rows)
+        _print_json([s.model_dump(mode="json") for s in summaries])
         return
     from rich.text import Text
 
@@ -202,15 +297,45 @@ def briefings(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
     table = Table.grid(padding=(0, 2))
     table.add_column(no_wrap=True)
     table.add_column()
-    for b in parsed.briefings:
+    for b in summaries:
         officials = ", ".join(o.name for o in b.officials) or "none named"
         details = Text()
-        details.append(printable(b.id), style="bold")
+        # An id a terminal cannot show as it is, shown as the shell word that names it ($'...').
+        details.append(b.id if printable(b.id) == b.id else command(b.id), style="bold")
         details.append(f"\n{printable(b.title)}\n")
-        details.append(printable(f"{len(b.turns)} turns; officials: {officials}"), style="dim")
+        details.append(printable(f"{b.turn_count} turns; officials: {officials}"), style="dim")
         table.add_row(str(b.held_on or "date unknown"), details)
         table.add_row("", "")
     Console().print(table)
+
+
+@app.command()
+def speakers(
+    index: IndexOpt = None,
+    role: Annotated[Optional[Role], typer.Option(help="Only the names of this role.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List who speaks in an index: each name with its role, turns and briefings.
+
+    These are the names 'ask --speaker' finds; a reporter's is the outlet the transcript labels
+    the question with ('Reporter' where it names none), the names 'ask --outlet' finds.
+
+    Example: briefqa speakers --role reporter
+    """
+    try:
+        idx = _open_index(index)
+        found = idx.speakers(role)
+    except _library_errors() as err:
+        _fail(str(err))
+    if as_json:
+        _print_json([s.model_dump(mode="json") for s in found])
+        return
+    if not found:
+        _echo(f"No {role or 'speaker'} turns in {idx.path}.", err=True)
+        return
+    _echo(f"{'turns':>6}  {'briefings':>9}  {'role':<8}  name")
+    for s in found:
+        _echo(f"{s.turns:>6}  {s.briefings:>9}  {s.role:<8}  {s.name}")
 
 
 @app.command()
@@ -245,9 +370,9 @@ def show(
     else:
         try:
             idx = _open_index(index)
+            found, where = idx.briefing(briefing_id), str(idx.path)
         except _library_errors() as err:
             _fail(str(err))
-        found, where = idx.briefing(briefing_id), str(idx.path)
     if found is None:
         _fail(f"no briefing '{briefing_id}' in {where}. 'briefqa briefings' lists the ids.")
     turns = found.turns
@@ -399,47 +524,26 @@ def index_info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 
 
 def _open_index(index: Path | None) -> Any:
-    """The index named, or the default one, built from corpus/ first when it is missing or stale."""
-    from briefqa.searching.index import load_index
+    """The index named, or the default one, built from corpus/ first when it is missing or stale
+    (``briefqa.open_index``), with the build's progress shown."""
+    from briefqa.default_index import open_index
 
-    if index is None:
-        from briefqa.indexing.build import build_index, default_index_build
-        from briefqa.paths import default_corpus_dir, default_index_dir
-
-        path, corpus = default_index_dir(), default_corpus_dir()
-        plan = default_index_build(path, corpus)
-        if plan:
-            _echo(f"Building the index in {path}/ from {corpus}/ ({plan.reason})...", err=True)
-            callback, bar = _progress()
-            with bar:
-                _report_skipped(build_index([corpus], path, plan.options, progress=callback).skipped)
-        index = path
-    return load_index(index)
+    callback, bar = _progress()
+    with bar:
+        return open_index(index, progress=callback, notify=lambda message: _echo(message, err=True))
 
 
 # --- ask ------------------------------------------------------------------------------------
 
 
 @app.command()
+@filter_options
 def ask(
     question: Annotated[str, typer.Argument(metavar="QUESTION", help="The question, in your own words.")],
     k: Annotated[int, typer.Option("-k", min=1, metavar="N", help="How many results (each a different turn).")] = 5,
     mode: Annotated[Mode, typer.Option(help="dense (meaning), bm25 (words), or hybrid (both).")] = DEFAULT_MODE,
     fusion: FusionOpt = DEFAULT_FUSION,
-    speaker: Annotated[
-        Optional[str], typer.Option(metavar="NAME", help="Only this speaker (any part of the name).")
-    ] = None,
-    role: Annotated[Optional[Role], typer.Option(help="Only official, chair or reporter turns.")] = None,
-    outlet: Annotated[
-        Optional[str], typer.Option(metavar="NAME", help="Only this outlet's questions and their answers.")
-    ] = None,
-    briefing: Annotated[Optional[str], typer.Option(metavar="ID", help="Only this briefing id.")] = None,
-    since: Annotated[
-        Optional[date], typer.Option(parser=_iso_date, metavar="YYYY-MM-DD", help="Held on or after this date.")
-    ] = None,
-    until: Annotated[
-        Optional[date], typer.Option(parser=_iso_date, metavar="YYYY-MM-DD", help="Held on or before this date.")
-    ] = None,
+    filters: Any = None,  # an option per field of Filters: --speaker, --role, ... (filter_options)
     index: IndexOpt = None,
     output: Annotated[
         OutputFormat,
@@ -455,12 +559,11 @@ def ask(
     """
     from pydantic import ValidationError
 
-    from briefqa.options import Filters, SearchOptions
+    from briefqa.options import SearchOptions
     from briefqa.output import render
 
     output = "json" if as_json else output
     try:
-        filters = Filters(speaker=speaker, role=role, outlet=outlet, briefing=briefing, since=since, until=until)
         options = SearchOptions(mode=mode, fusion=fusion, filters=filters)
     except ValidationError as err:
         _fail(_options_error(err))
@@ -545,11 +648,12 @@ def eval_command(
     Example: briefqa eval --mode hybrid --fail-under Success@5=0.9 --baseline eval/baseline.json
     """
     from briefqa.evaluation.evaluate import (
-        DEFAULT_QUESTIONS,
         METRICS,
         EvalError,
         EvalReport,
+        check_report_file,
         corpus_digest,
+        default_questions,
         evaluate,
         failed_floors,
         load_questions,
@@ -563,15 +667,16 @@ def eval_command(
         setting_differences,
     )
     from briefqa.options import SearchOptions
-    from briefqa.paths import PROJECT_ROOT
 
     modes = [m.value for m in mode] if mode else list(get_args(Mode))
     variants = [SearchOptions(mode=m, fusion=fusion) for m in modes]
-    question_files = questions or [
-        DEFAULT_QUESTIONS if DEFAULT_QUESTIONS.exists() else PROJECT_ROOT / DEFAULT_QUESTIONS
-    ]
+    question_files = questions or [default_questions()]
     try:
         floors = [parse_floor(spec) for spec in fail_under or []]
+        if save_baseline:
+            check_report_file(save_baseline, "baseline", question_files)
+        if junit:
+            check_report_file(junit, "junit", question_files)
         before = load_report(baseline) if baseline else None
         question_set = load_questions(*question_files)
         idx = _open_index(index)
@@ -636,6 +741,8 @@ def _render_eval(report: Any, metrics: tuple[str, ...]) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from briefqa.evaluation.evaluate import PASS_DEPTH
+
     console = Console()
     # A metric per row, a mode per column: fits 80 columns with every metric and mode.
     table = Table(
@@ -647,8 +754,8 @@ def _render_eval(report: Any, metrics: tuple[str, ...]) -> None:
         table.add_row(name, *(f"{m.aggregate[name]:.3f}" for m in report.modes))
     console.print(table)
     for m in report.modes:
-        missed = m.missed(5)
-        console.print(f"\n[bold]{m.options.mode}: {len(missed)} question(s) missed in the top 5[/bold]")
+        missed = m.missed(PASS_DEPTH)
+        console.print(f"\n[bold]{m.options.mode}: {len(missed)} question(s) missed in the top {PASS_DEPTH}[/bold]")
         for q in missed:
             console.print(printable(f"- {q.id} {q.question}"), markup=False)
             console.print(printable(f"    expected {q.expected_speaker}: {q.expected_quote[:100]}"), markup=False)

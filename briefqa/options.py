@@ -3,7 +3,9 @@
 * ``ChunkSettings``: how turns become passages and what is embedded with them (shapes an index).
 * ``BuildOptions``: the model, the chunking and the FAISS index type of a build (shapes an index).
 * ``Filters``: which passages a search may return.
-* ``SearchOptions``: how a search ranks (mode, fusion, dense weight, depth) and its filters.
+* ``SearchOptions``: every setting of a search's ranking, step by step (depth, fusion, best
+  sentence, preferences), ``QuestionRules`` (which cues of a question it reads, each a switch for
+  an ablation) and its filters.
 
 The library, the evaluation, the benchmark and the CLI all take these models; the CLI offers
 their ``Literal`` choices (``briefqa.choices``) as they are spelled there. The defaults are the
@@ -23,6 +25,7 @@ __all__ = [
     "BuildOptions",
     "ChunkSettings",
     "Filters",
+    "QuestionRules",
     "SearchOptions",
     "DEFAULT_MODEL",
     "EmbedContext",
@@ -89,16 +92,31 @@ class Filters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # Each field is also an option of `briefqa ask`, its description the option's help and
+    # json_schema_extra's metavar its placeholder (briefqa.cli.filter_options).
     speaker: str | None = Field(
-        default=None, description="The speaker's name or outlet, or its first words or any word of it ('li')."
+        default=None,
+        description="Only this speaker's turns (a person, or a reporter's outlet), matched from the start of "
+        "a word of the name, case-insensitively: 'li', 'kui' or 'li kui' finds Li Kuiwen; 'wen' does not.",
+        json_schema_extra={"metavar": "NAME"},
     )
-    role: Role | None = Field(default=None, description="Only turns of this role.")
+    role: Role | None = Field(default=None, description="Only turns of this role: official, chair or reporter.")
     outlet: str | None = Field(
-        default=None, description="An outlet (or words of its name): its questions and their answers."
+        default=None,
+        description="Only this outlet's questions and the answers to them; the name matched as for speaker.",
+        json_schema_extra={"metavar": "NAME"},
     )
-    briefing: str | None = Field(default=None, description="A briefing id.")
-    since: date | None = Field(default=None, description="Held on or after this day.")
-    until: date | None = Field(default=None, description="Held on or before this day.")
+    briefing: str | None = Field(
+        default=None,
+        description="Only this briefing: its whole id, as results and 'briefqa briefings' give it.",
+        json_schema_extra={"metavar": "ID"},
+    )
+    since: date | None = Field(
+        default=None, description="Only briefings held on or after this day (one with no date is left out)."
+    )
+    until: date | None = Field(
+        default=None, description="Only briefings held on or before this day (one with no date is left out)."
+    )
 
     def active(self) -> bool:
         return any(v is not None for v in self.model_dump().values())
@@ -110,12 +128,57 @@ class Filters(BaseModel):
         return self
 
 
+class QuestionRules(BaseModel):
+    """Which cues hybrid search reads in a question besides its words (``briefqa.searching.cues``).
+    Each rule can be switched off for an ablation; the defaults are the evaluated behaviour."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dates: bool = Field(
+        default=True,
+        description="Read the time a question names ('in October 2022', 'Q1 2024', 'late 2021'): passages held "
+        "then are preferred (date_weight) and those held near it join the candidates (near_days).",
+    )
+    year_reaches_next_q1: bool = Field(
+        default=True,
+        description="A bare year ('in 2022') reaches into the next year's first quarter, when its totals are "
+        "given; off: the year alone.",
+    )
+    asks_what_was_asked: bool = Field(
+        default=True,
+        description="Read whether the question asks what reporters asked ('what did CCTV ask ...', 'which outlet "
+        "raised ...'): then reporters' turns are answers (asked_reporter_share) and keep their best sentence.",
+    )
+    names_an_outlet: bool = Field(
+        default=True,
+        description="When the question asks what was asked, read the outlet it names: that outlet's turns gain "
+        "all of reporter_weight.",
+    )
+    asks_for_a_figure: bool = Field(
+        default=True,
+        description="Read whether the question asks for a figure ('how many', a number): then weighted fusion "
+        "takes figure_dense_weight.",
+    )
+
+
 class SearchOptions(BaseModel):
-    """How a search ranks passages, and which it may return."""
+    """How a search ranks passages, and which it may return: every setting of the ranking pipeline
+    (``briefqa.searching.pipeline``), step by step."""
 
     model_config = ConfigDict(extra="forbid")
 
     mode: Mode = Field(default=DEFAULT_MODE, description="dense (FAISS), bm25, or hybrid (both, fused).")
+    depth: int = Field(
+        default=100,
+        ge=1,
+        description="Candidates taken from each ranker (before fusing, and grouping by turn): this many, or "
+        "depth_per_result times the results asked for (k) when that is more.",
+    )
+    depth_per_result: int = Field(
+        default=3,
+        ge=1,
+        description="Candidates per result asked for, at least: k turns need more than k passages to group.",
+    )
     fusion: Fusion = Field(
         default=DEFAULT_FUSION,
         description="How hybrid combines its two rankings: weighted (min-max normalised scores) or "
@@ -131,6 +194,12 @@ class SearchOptions(BaseModel):
         description="Weighted fusion, for a question that asks for a figure ('how many', a number): the dense "
         "score's share, since figures are found by their words; None: dense_weight for every question.",
     )
+    rrf_k: int = Field(
+        default=60,
+        ge=0,
+        description="RRF fusion: added to each rank (1 / (rrf_k + rank)); the constant from Cormack et al. "
+        "(2009), which damps the weight of top ranks.",
+    )
     sentence_weight: float = Field(
         default=0.15,
         ge=0.0,
@@ -138,8 +207,11 @@ class SearchOptions(BaseModel):
         "similarity to the question (min-max normalised), so that one figure in a long answer counts; 0 turns "
         "it off.",
     )
-    depth: int = Field(
-        default=100, ge=1, description="Candidates taken from each ranker (before fusing, and grouping by turn)."
+    sentence_candidates: int = Field(
+        default=50,
+        ge=1,
+        description="Weighted fusion: how many of the best fused candidates are scored by their best sentence "
+        "(the head of the list it reorders).",
     )
     date_weight: float = Field(
         default=0.5,
@@ -147,11 +219,33 @@ class SearchOptions(BaseModel):
         description="Hybrid: for a question that names a time ('in October 2022'), added to the fused score "
         "(0-1) of passages held then, less with each month away; 0 turns it off.",
     )
+    date_decay_days: float = Field(
+        default=30.0,
+        gt=0.0,
+        description="Hybrid: the date preference is multiplied by 1/e (0.37) for each this many days a "
+        "briefing was held outside the question's window.",
+    )
+    near_days: int = Field(
+        default=21,
+        ge=0,
+        description="Hybrid: passages held within this many days of a dated question's window join the "
+        "candidates (at 21 days of 30's decay, about half the preference).",
+    )
     reporter_weight: float = Field(
         default=0.2,
         ge=0.0,
         description="Hybrid: taken from the fused score of reporters' turns (a question restates its topic but "
-        "does not answer it); when the question asks what was asked, half of it is added instead (all of "
-        "it to the outlet the question names).",
+        "does not answer it); when the question asks what was asked, asked_reporter_share of it is added "
+        "instead (all of it to the outlet the question names).",
+    )
+    asked_reporter_share: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Hybrid, for a question that asks what was asked: the share of reporter_weight added to "
+        "reporters' turns whose outlet it does not name.",
+    )
+    question: QuestionRules = Field(
+        default_factory=QuestionRules, description="Which cues are read in the question (each a switch)."
     )
     filters: Filters = Field(default_factory=Filters)

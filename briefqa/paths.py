@@ -9,19 +9,21 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _default_dir(env: str, name: str) -> Path:
-    """$ENV if set, else ./NAME when the working directory has it, else the checkout's NAME."""
-    if os.environ.get(env):
-        return Path(os.environ[env])
-    local = Path.cwd() / name
-    if local.exists() or not (PROJECT_ROOT / name).exists():
-        return Path(name)
-    return PROJECT_ROOT / name
+def default_home() -> Path:
+    """Where the default corpus/ and index/ are, together: the working directory when it has
+    either, else the checkout (or editable install) when it has corpus/, else the working
+    directory. Together, so that a corpus in one place is never indexed into another's index/."""
+    cwd = Path.cwd()
+    if (cwd / "corpus").exists() or (cwd / "index").exists() or not (PROJECT_ROOT / "corpus").exists():
+        return Path(".")
+    return PROJECT_ROOT
 
 
 def default_corpus_dir() -> Path:
-    return _default_dir("BRIEFQA_CORPUS", "corpus")
+    """$BRIEFQA_CORPUS if set, else corpus/ in ``default_home``."""
+    return Path(os.environ.get("BRIEFQA_CORPUS") or default_home() / "corpus")
 
 
 def default_index_dir() -> Path:
-    return _default_dir("BRIEFQA_INDEX", "index")
+    """$BRIEFQA_INDEX if set, else index/ in ``default_home``."""
+    return Path(os.environ.get("BRIEFQA_INDEX") or default_home() / "index")

@@ -22,6 +22,12 @@ class Person(BaseModel):
     title: str | None = Field(default=None, description="Title or position text, when the transcript gives one.")
 
 
+def speaker_titles(officials: list[Person], chair: Person | None) -> dict[str, str]:
+    """Name -> the title the transcript gives that official or the chair (the chair's, when both
+    name one person); a person given no title is left out."""
+    return {p.name: p.title for p in [*officials, *([chair] if chair else [])] if p.title}
+
+
 class LabelledTurn(BaseModel):
     """One speaker turn as the parser found it, before roles are resolved."""
 
@@ -86,6 +92,34 @@ class Briefing(BaseModel):
     def turn(self, index: int) -> Turn:
         """The turn with this number (counting from 1)."""
         return self.turns[index - 1]
+
+
+class BriefingSummary(BaseModel):
+    """A briefing without its turns and text: what ``briefqa briefings`` lists, of a corpus or an index."""
+
+    id: str
+    title: str
+    held_on: date | None
+    published_on: date | None
+    source: str
+    officials: list[Person]
+    chair: Person | None
+    outlets: list[str]
+    turn_count: int = Field(ge=0, description="How many turns it has.")
+
+    @classmethod
+    def of(cls, briefing: Briefing) -> BriefingSummary:
+        return cls(**briefing.model_dump(exclude={"turns"}), turn_count=len(briefing.turns))
+
+
+class SpeakerSummary(BaseModel):
+    """A name that turns are given to, in one role: a value the speaker filter (and, for a
+    reporter, the outlet filter) finds."""
+
+    name: str = Field(description="As the transcripts label the turns: a person, or a reporter's outlet.")
+    role: Role
+    turns: int = Field(description="How many turns are this name's in this role.")
+    briefings: int = Field(description="In how many briefings.")
 
 
 class SkippedFile(BaseModel):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from briefqa.evaluation.evaluate import evidence_spans, load_questions, relevant_passages
+from briefqa.evaluation.evaluate import DEFAULT_QUESTIONS, evidence_spans, load_questions, relevant_passages
 from briefqa.searching.index import load_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, iterations: int = 50) -> np.ndarr
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=ROOT / "index")
-    parser.add_argument("--questions", type=Path, nargs="+", default=[ROOT / "eval" / "questions.jsonl"])
+    parser.add_argument("--questions", type=Path, nargs="+", default=[ROOT / DEFAULT_QUESTIONS])
     parser.add_argument("--no-answer", type=Path, default=ROOT / "eval" / "no-answer.jsonl")
     args = parser.parse_args()
 

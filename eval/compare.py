@@ -18,20 +18,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from briefqa.evaluation.evaluate import METRICS, evaluate, load_questions
+from briefqa.evaluation.evaluate import DEFAULT_QUESTIONS, METRICS, evaluate, load_questions
 from briefqa.indexing.build import build_index
 from briefqa.indexing.embed import load_embedder
-from briefqa.options import BuildOptions, ChunkSettings, SearchOptions
+from briefqa.options import BuildOptions, ChunkSettings, EmbedContext, SearchOptions
 from briefqa.searching.index import load_index
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTEXTS: list[list[str]] = [[], ["speaker"], ["speaker", "question"], ["title", "speaker", "question"]]
+CONTEXTS: list[list[EmbedContext]] = [[], ["speaker"], ["speaker", "question"], ["title", "speaker", "question"]]
 PASSAGE_TOKENS = [200, 120]
 DENSE_WEIGHTS = [0.3, 0.5, 0.7]  # for weighted fusion: the dense score's share
 
 
 WH_QUESTIONS = [ROOT / "eval" / "whitehouse-2022q4.jsonl", ROOT / "eval" / "whitehouse-other.jsonl"]
-LEVER_METRICS = ("Success@1", "Success@5", "MRR@10", "speaker@1")
+LEVER_METRICS = ("Success@1", "Success@5", "MRR@10", "speaker@1")  # of METRICS
 # hybrid as it was before the levers
 BEFORE = SearchOptions(
     date_weight=0, reporter_weight=0, depth=50, dense_weight=0.5, figure_dense_weight=None, sentence_weight=0
@@ -67,7 +67,7 @@ LEVERS: list[tuple[str, SearchOptions, str]] = [
 
 
 def levers(scio_index: Path, archive: Path) -> None:
-    sets = [("SCIO", load_index(scio_index), load_questions(ROOT / "eval" / "questions.jsonl"))]
+    sets = [("SCIO", load_index(scio_index), load_questions(ROOT / DEFAULT_QUESTIONS))]
     sets.append(("White House", load_index(archive), load_questions(*WH_QUESTIONS)))
     header = " | ".join(f"{name} {m}" for name, _, _ in sets for m in LEVER_METRICS)
     print(f"| lever | scored by | {header} |")
@@ -82,7 +82,7 @@ def levers(scio_index: Path, archive: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    parser.add_argument("--questions", type=Path, default=ROOT / DEFAULT_QUESTIONS)
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     parser.add_argument("--levers", action="store_true", help="score the search levers on both question sets")
     parser.add_argument("--index", type=Path, default=ROOT / "index", help="--levers: the SCIO index")
@@ -111,11 +111,11 @@ def main() -> None:
             index = load_index(out)
             context = " + ".join(chunking.context) or "none"
             # scored as the table in eval/README.md was: flat passages, before the search levers
-            variants = [BEFORE.model_copy(update={"mode": m}) for m in ("dense", "bm25")]
-            variants += [BEFORE.model_copy(update={"fusion": "rrf"})]
-            variants += [BEFORE.model_copy(update={"dense_weight": w}) for w in DENSE_WEIGHTS]
+            searches = [BEFORE.model_copy(update={"mode": m}) for m in ("dense", "bm25")]
+            searches += [BEFORE.model_copy(update={"fusion": "rrf"})]
+            searches += [BEFORE.model_copy(update={"dense_weight": w}) for w in DENSE_WEIGHTS]
             labels = ["dense", "bm25", "hybrid (rrf)"] + [f"hybrid (weighted, dense {w})" for w in DENSE_WEIGHTS]
-            rows = evaluate(index, questions, variants, by="passage")
+            rows = evaluate(index, questions, searches, by="passage")
             for mode, report in zip(labels, rows):
                 figures = " | ".join(f"{report.aggregate[m]:.3f}" for m in METRICS)
                 print(f"| {context} | {chunking.max_tokens} | {mode} | {figures} |", flush=True)

@@ -43,7 +43,9 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 from briefqa.choices import DEFAULT_MODEL  # noqa: E402
 from briefqa.evaluation.evaluate import (  # noqa: E402
+    DEFAULT_QUESTIONS,
     EVAL_DEPTH,
+    PASS_DEPTH,
     EvalError,
     EvalQuestion,
     evidence_spans,
@@ -59,8 +61,8 @@ ROOT = Path(__file__).resolve().parent.parent
 THREADS = 2
 CHUNK_CHARS = 1000
 LANGCHAIN_OVERLAP = 200
-# Table columns: our metric names (as briefqa.evaluation.evaluate names them) and ir-measures' names.
-COLUMNS = {"Success@1": "Success@1", "Success@5": "Success@5", "R@5": "R@5", "MRR@10": "RR@10", "nDCG@10": "nDCG@10"}
+# Table columns: metrics as briefqa.evaluation.evaluate names and scores them (IR_MEASURES).
+COLUMNS = ("Success@1", "Success@5", "R@5", "MRR@10", "nDCG@10")
 INSTALL_HINT = "pip install 'briefqa[peers]' (or: pip install txtai langchain-community langchain-huggingface)"
 
 
@@ -211,32 +213,23 @@ def run_peer(
 
 
 def score(qrels: dict[str, set[str]], run: dict[str, list[str]]) -> dict[str, float]:
-    """briefqa's own scoring (ir-measures over the top 10); any column its measures lack is
-    computed by ir-measures the same way."""
-    import ir_measures
-
+    """briefqa's own scoring (ir-measures over the top 10, ``score_run``): each metric's mean."""
     aggregate, _ = score_run(qrels, run)
-    missing = [name for name in COLUMNS if name not in aggregate]
-    if missing:
-        qrel_rows = [ir_measures.Qrel(q, doc, 1) for q, docs in qrels.items() for doc in docs]
-        run_rows = [ir_measures.ScoredDoc(q, d, float(len(ds) - i)) for q, ds in run.items() for i, d in enumerate(ds)]
-        measures = {name: ir_measures.parse_measure(COLUMNS[name]) for name in missing}
-        values = ir_measures.calc_aggregate(list(measures.values()), qrel_rows, run_rows)
-        # calc_aggregate averages over the questions with a ranking; every question has one here.
-        aggregate |= {name: float(values.get(m, 0.0)) for name, m in measures.items()}
     return aggregate
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=Path, action="append", help="repeatable; default eval/questions.jsonl")
+    parser.add_argument("--questions", type=Path, action="append", help=f"repeatable; default {DEFAULT_QUESTIONS}")
     parser.add_argument("--corpus", type=Path, action="append", help="a transcript file or directory; repeatable")
     parser.add_argument("--peer", choices=list(PEERS), action="append", help="repeatable; default both")
-    parser.add_argument("--misses", action="store_true", help="list each peer's questions with no hit in the top 5")
+    parser.add_argument(
+        "--misses", action="store_true", help=f"list each peer's questions with no hit in the top {PASS_DEPTH}"
+    )
     args = parser.parse_args()
 
     try:
-        questions = load_questions(*(args.questions or [ROOT / "eval" / "questions.jsonl"]))
+        questions = load_questions(*(args.questions or [ROOT / DEFAULT_QUESTIONS]))
     except EvalError as err:
         sys.exit(str(err))
     corpus = load_corpus(args.corpus or [ROOT / "corpus"])
@@ -264,8 +257,7 @@ def main() -> None:
         rows.append((result, aggregate))
         notes.append(f"{result.name}: {result.chunks} chunks; {result.note}")
         for q in questions:
-            top5 = result.run[q.id][:5]
-            if not any(c in qrels[q.id] for c in top5):
+            if not any(c in qrels[q.id] for c in result.run[q.id][:PASS_DEPTH]):
                 misses.append(f"{result.name} {q.id}: {q.question}")
         print(f"{result.name}: built in {result.build_seconds:.1f} s", file=sys.stderr, flush=True)
 
@@ -284,7 +276,7 @@ def main() -> None:
     for note in notes:
         print(f"- {note}")
     if args.misses and misses:
-        print("\nNo relevant chunk in the top 5:")
+        print(f"\nNo relevant chunk in the top {PASS_DEPTH}:")
         for line in misses:
             print(f"- {line}")
 

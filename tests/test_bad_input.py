@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from briefqa.cli import app
-from tests.conftest import FIXTURES, SCIO_FIXTURE, WH_FIXTURE
+from tests.conftest import SCIO_FIXTURE
 
 runner = CliRunner()
 QUERIES = ["exotic animals intercepted", "grid jobs", "smart port Tianjin"]
@@ -28,14 +28,6 @@ def run(*args):
 
 def text(result) -> str:
     return " ".join(result.output.split())
-
-
-@pytest.fixture()
-def index(tmp_path):
-    """A small index of the two fixtures, and what it answers now."""
-    out = tmp_path / "index"
-    assert run("index", "build", FIXTURES, "--out", out, "--model", "hash").exit_code == 0
-    return out
 
 
 def answers(index: Path) -> list:
@@ -98,14 +90,14 @@ BAD_FILES = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_FILES))
-def test_bad_transcript_is_skipped_by_add_and_the_index_is_unchanged(index, tmp_path, name):
+def test_bad_transcript_is_skipped_by_add_and_the_index_is_unchanged(fixture_index, tmp_path, name):
     content, message = BAD_FILES[name]
     bad = write(tmp_path / "bad" / name, content)
-    before, answered = files(index), answers(index)
-    result = run("index", "add", bad, "--index", index)
+    before, answered = files(fixture_index), answers(fixture_index)
+    result = run("index", "add", bad, "--index", fixture_index)
     assert result.exit_code == 1
     assert message in text(result) and "nothing to index: every file was skipped (1)" in text(result)
-    assert files(index) == before and answers(index) == answered
+    assert files(fixture_index) == before and answers(fixture_index) == answered
 
 
 def test_bad_files_beside_good_ones_are_listed_and_the_rest_indexed(tmp_path):
@@ -133,40 +125,40 @@ def test_every_file_bad_in_a_build_fails_and_lists_them(tmp_path):
     assert not (tmp_path / "index").exists()
 
 
-def test_a_directory_with_no_transcripts(index, tmp_path):
+def test_a_directory_with_no_transcripts(fixture_index, tmp_path):
     (tmp_path / "nothing").mkdir()
     write(tmp_path / "nothing" / "notes.pdf", b"%PDF")
-    result = run("index", "add", tmp_path / "nothing", "--index", index)
+    result = run("index", "add", tmp_path / "nothing", "--index", fixture_index)
     assert result.exit_code == 1 and "no transcript files (.txt or .md) in the paths given" in text(result)
 
 
-def test_duplicate_files(index, tmp_path):
+def test_duplicate_files(fixture_index, tmp_path):
     # two copies in one call: the second is skipped
     a, b = write(tmp_path / "a.txt", TRANSCRIPT), write(tmp_path / "b.txt", TRANSCRIPT)
-    result = run("index", "add", a, b, "--index", index)
+    result = run("index", "add", a, b, "--index", fixture_index)
     assert result.exit_code == 0 and "b.txt: repeats" in text(result) and "word for word" in text(result)
     # a copy, under another name, of a transcript already indexed
-    before = answers(index)
+    before = answers(fixture_index)
     copy = write(tmp_path / "copy-of-scio.txt", SCIO_FIXTURE.read_text())
-    result = run("index", "add", copy, "--index", index)
+    result = run("index", "add", copy, "--index", fixture_index)
     assert result.exit_code == 1
     assert f"copy-of-scio.txt: repeats briefing '{SCIO_FIXTURE.stem}', already in the index" in text(result)
-    assert answers(index) == before
+    assert answers(fixture_index) == before
 
 
-def test_missing_path_and_symlink_loop(index, tmp_path):
-    result = run("index", "add", tmp_path / "nope.txt", "--index", index)
+def test_missing_path_and_symlink_loop(fixture_index, tmp_path):
+    result = run("index", "add", tmp_path / "nope.txt", "--index", fixture_index)
     assert result.exit_code == 1 and f"{tmp_path / 'nope.txt'}: no such file or directory" in text(result)
     loop = tmp_path / "loop.txt"
     loop.symlink_to(tmp_path / "loop2.txt")
     (tmp_path / "loop2.txt").symlink_to(loop)
-    result = run("index", "add", loop, "--index", index)
+    result = run("index", "add", loop, "--index", fixture_index)
     assert result.exit_code == 1 and "a symbolic link that leads nowhere" in text(result)
     result = run("briefings", "--corpus", loop)
     assert result.exit_code == 1 and "a symbolic link that leads nowhere" in text(result)
 
 
-def test_unreadable_file(index, tmp_path, monkeypatch):
+def test_unreadable_file(fixture_index, tmp_path, monkeypatch):
     # Tests run as root here, where chmod 000 does not stop a read: the read itself is refused.
     locked = write(tmp_path / "locked.txt", TRANSCRIPT)
     real = Path.read_bytes
@@ -177,16 +169,16 @@ def test_unreadable_file(index, tmp_path, monkeypatch):
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    result = run("index", "add", locked, "--index", index)
+    result = run("index", "add", locked, "--index", fixture_index)
     assert result.exit_code == 1 and "locked.txt: cannot be read: Permission denied" in text(result)
 
 
-def test_huge_file_is_refused_at_once(index, tmp_path):
+def test_huge_file_is_refused_at_once(fixture_index, tmp_path):
     huge = tmp_path / "huge.txt"
     with open(huge, "w") as f:
         f.write("A title\n\nCCTV:\n\n")
         f.write(("Why? " * 200 + "\n") * 11_000)  # about 11 MB
-    result = run("index", "add", huge, "--index", index)
+    result = run("index", "add", huge, "--index", fixture_index)
     assert result.exit_code == 1
     assert "huge.txt: 11 MB is far more than a press-conference transcript" in text(result)
 
@@ -314,8 +306,8 @@ def test_settings_without_a_character_bound_read_as_before():
     assert ChunkSettings(max_chars=500).model_dump()["max_chars"] == 500
 
 
-def test_long_question(index):
-    result = run("ask", "exotic pets " * 300, "--index", index, "--json")
+def test_long_question(fixture_index):
+    result = run("ask", "exotic pets " * 300, "--index", fixture_index, "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["results"]
 
 
@@ -334,29 +326,29 @@ def test_long_question(index):
         (["--since", "2030-01-01"], "no passage matches since=2030-01-01"),
     ],
 )
-def test_filters_that_exclude_everything_are_named(index, args, message):
-    result = run("ask", "trade", "--index", index, *args)
+def test_filters_that_exclude_everything_are_named(fixture_index, args, message):
+    result = run("ask", "trade", "--index", fixture_index, *args)
     assert result.exit_code == 1 and message in text(result)
 
 
-def test_speaker_matches_from_word_starts(index):
-    wang = json.loads(run("ask", "port", "--index", index, "--speaker", "wang", "--json", "-k", "9").stdout)
+def test_speaker_matches_from_word_starts(fixture_index):
+    wang = json.loads(run("ask", "port", "--index", fixture_index, "--speaker", "wang", "--json", "-k", "9").stdout)
     assert {r["speaker"] for r in wang["results"]} == {"Wang Lin"}
     # 'lin' is a word of Wang Lin, 'in' is not the start of any word of a speaker's name
-    assert run("ask", "port", "--index", index, "--speaker", "lin", "--json").exit_code == 0
-    result = run("ask", "port", "--index", index, "--speaker", "in")
+    assert run("ask", "port", "--index", fixture_index, "--speaker", "lin", "--json").exit_code == 0
+    result = run("ask", "port", "--index", fixture_index, "--speaker", "in")
     assert result.exit_code == 1 and "no passage matches speaker=in" in text(result)
 
 
-def test_eval_with_a_binary_question_file(index, tmp_path):
+def test_eval_with_a_binary_question_file(fixture_index, tmp_path):
     questions = write(tmp_path / "questions.jsonl", b"\xff\xfe\x00binary")
-    result = run("eval", "--questions", questions, "--index", index)
+    result = run("eval", "--questions", questions, "--index", fixture_index)
     assert result.exit_code == 1 and f"{questions}: not a UTF-8 text file" in text(result)
 
 
-def test_eval_with_a_bad_floor(index, tmp_path):
+def test_eval_with_a_bad_floor(fixture_index, tmp_path):
     questions = write(tmp_path / "q.jsonl", "")
-    result = run("eval", "--questions", questions, "--index", index, "--fail-under", "R@5")
+    result = run("eval", "--questions", questions, "--index", fixture_index, "--fail-under", "R@5")
     assert result.exit_code == 1 and "--fail-under R@5: the floor must be a number" in text(result)
 
 
@@ -372,8 +364,24 @@ def test_index_that_is_not_there(tmp_path):
     assert result.exit_code == 1 and "none: no index here. Rebuild it with: briefqa index build" in text(result)
 
 
-def test_help_uses_plain_placeholders():
-    for command in (["ask"], ["index", "build"], ["index", "add"], ["eval"], ["briefings"], ["show"]):
-        result = run(*command, "--help")
-        assert "<list[" not in result.output and "<str>" not in result.output and "<Path>" not in result.output
-    assert WH_FIXTURE.exists()
+@pytest.mark.parametrize(
+    "command, placeholders",
+    [
+        (
+            ["ask"],
+            ["{QUESTION}", "--speaker NAME", "--outlet NAME", "--briefing ID", "--since YYYY-MM-DD", "-i, --index DIR"],
+        ),
+        (["index", "build"], ["[CORPUS]...", "-o, --out DIR", "--model NAME"]),
+        (["index", "add"], ["{FILE}...", "-i, --index DIR"]),
+        (["eval"], ["--questions FILE", "--mode MODE", "--fail-under METRIC=VALUE"]),
+        (["briefings"], ["-c, --corpus PATH", "-i, --index DIR"]),
+        (["show"], ["{BRIEFING_ID}", "-t, --turn N", "--context N"]),
+        (["speakers"], ["-i, --index DIR", "--role <official|chair|reporter>"]),
+    ],
+)
+def test_help_uses_plain_placeholders(command, placeholders):
+    """Each value is named by what it is (DIR, NAME, YYYY-MM-DD), never by a Python type."""
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    assert "<list[" not in result.output and "<str>" not in result.output and "<Path>" not in result.output
+    assert [p for p in placeholders if p not in text(result)] == []

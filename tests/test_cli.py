@@ -56,9 +56,11 @@ def test_missing_corpus_path_is_a_clear_error(tmp_path):
 # --- ask, on a small hand-made corpus indexed with the hashing embedder ---------------------
 
 
-@pytest.fixture(scope="module")
-def fixture_index(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cli") / "index"
+# (fixture_index, in conftest.py: tests/fixtures indexed with the hashing embedder)
+
+
+def test_index_build_reports_each_stage_in_plain_lines_when_piped(tmp_path):
+    out = tmp_path / "index"
     result = runner.invoke(app, ["index", "build", str(FIXTURES), "--out", str(out), "--model", "hash"])
     assert result.exit_code == 0, result.output
     # not a terminal: each stage says where it ended, in plain lines
@@ -66,7 +68,6 @@ def fixture_index(tmp_path_factory):
         "Reading transcripts: 2/2\nSplitting turns into passages: 2/2\nEmbedding passages and sentences: 48/48\n"
         in result.output
     )
-    return out
 
 
 def ask_json(index, *args):
@@ -106,7 +107,11 @@ def test_ask_json_fields(fixture_index):
         "citation",
     }
     assert (top["speaker"], top["turn_index"], top["held_on"]) == ("Wang Lin", 3, "2025-02-10")
-    assert top["question"] == {"outlet": "CCTV", "turn_index": 2, "text": top["question"]["text"]}
+    assert top["question"] == {
+        "outlet": "CCTV",
+        "turn_index": 2,
+        "text": "How many exotic animals did customs intercept last year, and what is being done about pet smuggling?",
+    }
     assert "1,284 batches" in top["text"] and top["highlight"] in top["text"]
     assert (
         top["citation"]
@@ -298,3 +303,165 @@ def test_show_turn_with_context_reads_around_a_citation(fixture_index):
     assert [t["index"] for t in data["turns"]] == [1, 2, 3]
     bad = runner.invoke(app, ["show", "scio-2025-02-10-port-security", "-t", "99", "--index", str(fixture_index)])
     assert bad.exit_code == 1 and "--turn must be 1 to" in bad.output
+
+
+# --- version, what an index holds, filters as options, the default index -------------------
+
+
+def test_version_is_the_package_version():
+    from importlib.metadata import version
+
+    import briefqa
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output == f"briefqa {briefqa.__version__}\n"
+    assert briefqa.__version__ == version("briefqa")  # the version pyproject.toml gives the package
+
+
+def test_briefings_of_an_index_are_the_briefings_of_its_transcripts(fixture_index):
+    indexed = runner.invoke(app, ["briefings", "--index", str(fixture_index), "--json"])
+    parsed = runner.invoke(app, ["briefings", "--corpus", str(FIXTURES), "--json"])
+    assert indexed.exit_code == 0 and parsed.exit_code == 0, indexed.output + parsed.output
+    rows = json.loads(indexed.stdout)
+    assert rows == json.loads(parsed.stdout)
+    assert [(r["id"], r["turn_count"]) for r in rows] == [(SCIO_FIXTURE.stem, 8), (WH_FIXTURE.stem, 9)]
+    listed = runner.invoke(app, ["briefings", "-i", str(fixture_index)], terminal_width=80)
+    assert listed.exit_code == 0 and "8 turns; officials: Wang Lin, Chen Hua" in listed.output
+    both = runner.invoke(app, ["briefings", "-i", str(fixture_index), "-c", str(FIXTURES)])
+    assert both.exit_code == 1 and "give --corpus or --index, not both" in both.output
+    missing = runner.invoke(app, ["briefings", "-i", str(fixture_index.parent / "none")])
+    assert missing.exit_code == 1 and "no index here" in missing.output
+
+
+FIXTURE_SPEAKERS = [
+    ("Ms. Roe", "official", 3, 1),
+    ("Chen Hua", "official", 2, 1),
+    ("Secretary Doe", "official", 2, 1),
+    ("Wang Lin", "official", 2, 1),
+    ("Liu Fang", "chair", 2, 1),
+    ("Moderator", "chair", 1, 1),
+    ("Reporter", "reporter", 3, 1),
+    ("CCTV", "reporter", 1, 1),
+    ("Yicai.com", "reporter", 1, 1),
+]
+
+
+def test_speakers_lists_each_name_with_role_turns_and_briefings(fixture_index):
+    result = runner.invoke(app, ["speakers", "--index", str(fixture_index), "--json"])
+    assert result.exit_code == 0, result.output
+    found = [(s["name"], s["role"], s["turns"], s["briefings"]) for s in json.loads(result.stdout)]
+    assert found == FIXTURE_SPEAKERS
+    reporters = runner.invoke(app, ["speakers", "-i", str(fixture_index), "--role", "reporter"])
+    assert reporters.exit_code == 0, reporters.output
+    assert reporters.stdout.splitlines() == [
+        " turns  briefings  role      name",
+        "     3          1  reporter  Reporter",
+        "     1          1  reporter  CCTV",
+        "     1          1  reporter  Yicai.com",
+    ]
+    bad = runner.invoke(app, ["speakers", "-i", str(fixture_index), "--role", "minister"])
+    assert bad.exit_code == 2 and "'minister' is not one of 'official', 'chair', 'reporter'" in bad.output
+
+
+def test_every_name_listed_is_a_value_the_filters_find(fixture_index):
+    """What `speakers` lists is what --speaker (any name) and --outlet (a reporter's) find: each
+    name keeps exactly its own turns."""
+    from briefqa.options import Filters
+    from briefqa.searching.index import load_index
+
+    index = load_index(fixture_index)
+    for s in index.speakers():
+        kept = [p for p, keep in zip(index.passages, index.content.allowed_rows(Filters(speaker=s.name))) if keep]
+        assert {p.speaker for p in kept} == {s.name}
+        assert len({(p.briefing_id, p.turn_index) for p in kept if p.role == s.role}) == s.turns
+        if s.role == "reporter":
+            asked = [p for p, keep in zip(index.passages, index.content.allowed_rows(Filters(outlet=s.name))) if keep]
+            assert {p.speaker for p in asked if p.role == "reporter"} == {s.name}
+            assert {p.question_outlet for p in asked if p.role != "reporter"} <= {s.name}
+    assert [s.name for s in index.speakers("chair")] == ["Liu Fang", "Moderator"]
+
+
+def test_ask_has_an_option_per_filter_with_the_fields_description():
+    from typer.main import get_command
+
+    from briefqa.options import Filters
+
+    options = {p.name: p for p in get_command(app).commands["ask"].params}
+    for name, field in Filters.model_fields.items():
+        assert options[name].opts == [f"--{name.replace('_', '-')}"] and options[name].help == field.description
+    assert [options[n].metavar for n in ("speaker", "outlet", "briefing", "since")] == [
+        "NAME",
+        "NAME",
+        "ID",
+        "YYYY-MM-DD",
+    ]
+
+
+def test_the_speaker_help_says_how_names_match():
+    """The examples the help gives are what the filter does: from the start of a word."""
+    from briefqa.indexing.content import name_matches
+    from briefqa.options import Filters
+
+    assert "from the start of a word" in Filters.model_fields["speaker"].description
+    assert "'li', 'kui' or 'li kui' finds Li Kuiwen; 'wen' does not" in Filters.model_fields["speaker"].description
+    assert all(name_matches(query, "Li Kuiwen") for query in ("li", "kui", "li kui", "LI KUI"))
+    assert not name_matches("wen", "Li Kuiwen")
+
+
+def test_a_field_added_to_filters_is_an_option_with_its_description(monkeypatch):
+    import typer
+    from pydantic import Field
+
+    import briefqa.options
+    from briefqa.cli import filter_options
+
+    class MoreFilters(briefqa.options.Filters):
+        topic_words: str | None = Field(default=None, description="Only passages on this topic.")
+
+    monkeypatch.setattr(briefqa.options, "Filters", MoreFilters)
+    received = []
+    command_app = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False)
+
+    @command_app.command()
+    @filter_options
+    def search(words: str, filters=None, k: int = 5) -> None:
+        """Search."""
+        received.append((words, filters, k))
+
+    helped = runner.invoke(command_app, ["--help"], terminal_width=200)
+    assert "--topic-words TOPIC_WORDS" in helped.output and "Only passages on this topic." in helped.output
+    assert "--since YYYY-MM-DD" in helped.output
+    result = runner.invoke(command_app, ["pets", "--topic-words", "ports", "--role", "chair", "--k", "2"])
+    assert result.exit_code == 0, result.output
+    ((words, filters, k),) = received
+    assert (words, k) == ("pets", 2) and filters == MoreFilters(topic_words="ports", role="chair")
+    refused = runner.invoke(command_app, ["pets", "--since", "2025-03-01", "--until", "2025-01-01"])
+    assert refused.exit_code == 1 and "since (2025-03-01) is after until (2025-01-01)" in refused.output
+
+
+def test_open_index_builds_the_default_index_in_one_call(tmp_path, monkeypatch):
+    import briefqa
+    from briefqa.indexing.store import IndexLoadError
+
+    monkeypatch.setenv("BRIEFQA_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("BRIEFQA_CORPUS", str(tmp_path / "corpus"))
+    (tmp_path / "corpus").mkdir()
+    transcript = tmp_path / "corpus" / SCIO_FIXTURE.name
+    shutil.copy(SCIO_FIXTURE, transcript)
+    assert runner.invoke(app, ["index", "build", str(tmp_path / "corpus"), "--model", "hash"]).exit_code == 0
+    said, stages = [], set()
+    briefqa.open_index(notify=said.append)
+    assert said == []  # fresh: loaded as it is
+    transcript.write_text(transcript.read_text().replace("85 billion yuan", "86 billion yuan"))
+    (tmp_path / "corpus" / "empty.txt").write_text("")
+    index = briefqa.open_index(notify=said.append, progress=lambda stage, done, total: stages.add(stage))
+    corpus, out = tmp_path / "corpus", tmp_path / "index"
+    assert said == [
+        f"Building the index in {out}/ from {corpus}/ (2 file(s) in {corpus} changed)...",
+        f"Skipped 1 file(s):\n  {corpus / 'empty.txt'}: the file is empty; remove it or put a transcript in it",
+    ]
+    assert "Embedding passages and sentences" in stages and index.path == out
+    assert any("86 billion yuan" in p.text for p in index.passages)
+    with pytest.raises(IndexLoadError, match="no index here"):  # an index named is never built
+        briefqa.open_index(tmp_path / "other")
+    assert not (tmp_path / "other").exists()

@@ -15,9 +15,8 @@ from briefqa.evaluation.evaluate import (
     score_run,
 )
 from briefqa.indexing.build import build_index
-from briefqa.options import BuildOptions, ChunkSettings
 from briefqa.records import Passage
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, HASH_SMALL
 
 BORDERS = "scio-2023-03-20-customs-safeguard-borders"
 
@@ -100,7 +99,7 @@ def test_bad_question_file_names_the_line(tmp_path):
 @pytest.fixture(scope="module")
 def hash_index(tmp_path_factory):
     out = tmp_path_factory.mktemp("eval") / "index"
-    build_index([CORPUS], out, BuildOptions(model="hash", chunking=ChunkSettings(max_tokens=120, overlap_tokens=20)))
+    build_index([CORPUS], out, HASH_SMALL)
     return out
 
 
@@ -404,3 +403,25 @@ def test_a_baseline_saved_before_settings_were_kept_is_still_read(saved_baseline
     assert "only its modes and question ids were checked. Save it again to check them all." in result.stderr
     # what it does record is still compared
     refused(base[:-1] + ["dense", "--baseline", str(old)], "modes: bm25 in the baseline, dense now")
+
+
+def test_baseline_of_other_question_rules_is_refused_and_one_saved_before_them_is_read(saved_baseline, tmp_path):
+    base, _, data = saved_baseline
+    assert data["modes"][0]["options"]["question"]["dates"] is True  # every ranking setting is recorded
+    data["modes"][0]["options"]["question"]["dates"] = False
+    data["modes"][0]["options"]["rrf_k"] = 30
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(data))
+    refused(
+        base + ["--baseline", str(other)],
+        "bm25: question.dates: False in the baseline, True now",
+        "bm25: rrf_k: 30 in the baseline, 60 now",
+    )
+    # a baseline saved before these settings were options: they were the defaults
+    options = data["modes"][0]["options"]
+    for key in ("question", "rrf_k", "sentence_candidates", "depth_per_result", "date_decay_days", "near_days"):
+        del options[key]
+    del options["asked_reporter_share"]
+    other.write_text(json.dumps(data))
+    result = runner.invoke(app, base + ["--baseline", str(other)])
+    assert result.exit_code == 0, result.output

@@ -16,11 +16,10 @@ import pytest
 from briefqa.indexing.build import build_index
 from briefqa.indexing.content import CONTENT
 from briefqa.indexing.store import MANIFEST, IndexLoadError
-from briefqa.options import BuildOptions, SearchOptions
+from briefqa.options import SearchOptions
 from briefqa.searching.index import load_index
-from tests.conftest import CORPUS, FIXTURES, ROOT, SCIO_FIXTURE
+from tests.conftest import CORPUS, FIXTURES, HASH, ROOT, SCIO_FIXTURE
 
-HASH = BuildOptions(model="hash")
 QUERIES = ["exotic animals intercepted", "grid jobs", "smart port Tianjin", "exports"]
 
 
@@ -34,13 +33,6 @@ def snapshot(index: Path) -> tuple[dict[str, bytes], list]:
         for mode in ("dense", "bm25", "hybrid")
     ]
     return files, results
-
-
-@pytest.fixture()
-def fixture_index(tmp_path):
-    out = tmp_path / "index"
-    build_index([FIXTURES], out, HASH)
-    return out
 
 
 # A writer in its own process that stops at a named point (signalled by a file) until killed.
@@ -489,30 +481,39 @@ def test_a_moved_file_replaces_its_briefing(tmp_path):
 # --- tampering: found by the digests, never served, and rebuilt -------------------------------
 
 
-def edit_passage(d: Path, column: str = "text") -> str:
-    """A same-size edit of one passage's column in the content file; the passage id."""
+def edit_passage(d: Path, column: str = "char_start") -> str:
+    """A same-size edit in the content file of one passage's column, or of the transcript text its
+    offsets slice ("transcript"); what a search then names as not the one indexed."""
     import sqlite3
 
     db = sqlite3.connect(d / CONTENT)
-    pid, value = db.execute(f"SELECT id, {column} FROM passages WHERE text LIKE '%Tianjin%' LIMIT 1").fetchone()
-    edited = value.replace("Tianjin", "Tianjjn") if "Tianjin" in value else value[::-1]
-    db.execute(f"UPDATE passages SET {column} = ? WHERE id = ?", (edited, pid))
+    pid, bid = db.execute("SELECT id, briefing_id FROM passage_texts WHERE text LIKE '%Tianjin%' LIMIT 1").fetchone()
+    if column == "transcript":  # the passage's text is its slice of it
+        db.execute("UPDATE briefings SET text = replace(text, 'Tianjin', 'Tianjjn') WHERE id = ?", (bid,))
+        damaged = f"the transcript of briefing '{bid}'"
+    elif column == "char_start":  # the passage's text is another slice
+        db.execute("UPDATE passages SET char_start = char_start + 1 WHERE id = ?", (pid,))
+        damaged = f"passage {pid}"
+    else:
+        (value,) = db.execute(f"SELECT {column} FROM passages WHERE id = ?", (pid,)).fetchone()
+        db.execute(f"UPDATE passages SET {column} = ? WHERE id = ?", (value[::-1], pid))
+        damaged = f"passage {pid}"
     db.commit()
     db.close()
-    return pid
+    return damaged
 
 
-@pytest.mark.parametrize("column", ["text", "speaker"])
+@pytest.mark.parametrize("column", ["transcript", "char_start", "speaker"])
 def test_a_tampered_passage_is_never_cited_and_a_rebuild_restores_it(tmp_path, fixture_index, column):
     from briefqa.indexing.verify import verify_index
 
     before = snapshot(fixture_index)[1]
-    pid = edit_passage(fixture_index, column)
-    with pytest.raises(IndexLoadError, match=f"content.sqlite is damaged: passage {pid} is not the one indexed"):
+    damaged = edit_passage(fixture_index, column)
+    with pytest.raises(IndexLoadError, match=f"content.sqlite is damaged: {damaged} is not the one indexed"):
         load_index(fixture_index).search("smart port Tianjin", 5)
     report = verify_index(fixture_index)
     assert "content.sqlite: its bytes are not the ones the manifest records" in report.problems
-    assert f"content.sqlite: passage {pid} is not the one indexed" in report.problems
+    assert f"content.sqlite: {damaged} is not the one indexed" in report.problems
     rebuilt = build_index([FIXTURES], fixture_index, HASH)
     assert rebuilt.written  # not "unchanged"
     assert snapshot(fixture_index)[1] == before and verify_index(fixture_index).ok
@@ -587,7 +588,7 @@ def test_a_damaged_content_file_is_a_message_and_a_rebuild_recovers(tmp_path, fi
         file.write_bytes(bytes(data))
     else:
         db = sqlite3.connect(file)
-        db.execute("ALTER TABLE passages DROP COLUMN part")
+        db.executescript("DROP VIEW passage_texts; ALTER TABLE passages DROP COLUMN part")  # the view reads it
         db.commit()
         db.close()
     # Whatever a search reads of it is either what was indexed or an IndexLoadError naming it
@@ -704,3 +705,191 @@ def test_a_reader_during_a_swap_reads_one_index_whole(tmp_path, fixture_index, m
     assert swapped and len(loaded.manifest.corpus) == 3
     monkeypatch.undo()
     assert snapshot(fixture_index)[1] == expected
+
+
+# --- the second audit's cases ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("extra", ["mynotes.txt", "drafts"])
+def test_an_index_holding_the_users_files_is_not_replaced(tmp_path, fixture_index, extra):
+    from briefqa.indexing.store import IndexWriteError
+
+    (fixture_index / extra).mkdir() if extra == "drafts" else (fixture_index / extra).write_text("mine\n")
+    before = tree(fixture_index)
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    (changed / SCIO_FIXTURE.name).write_text(SCIO_FIXTURE.read_text().replace("Tianjin", "Harbin"))
+    with pytest.raises(IndexWriteError, match=f"holds files that briefqa did not make \\({extra}\\)"):
+        build_index([changed], fixture_index, HASH)
+    assert tree(fixture_index) == before
+
+
+def test_a_lock_with_other_names_is_refused_and_they_are_kept(tmp_path, fixture_index):
+    from briefqa.indexing.build import add_to_index
+    from briefqa.indexing.store import IndexWriteError
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (tmp_path / ".index.lock").unlink(missing_ok=True)
+    os.link(victim, tmp_path / ".index.lock")
+    with pytest.raises(IndexWriteError, match="has other names \\(hard links\\)"):
+        add_to_index([CORPUS / "scio-2022-01-14-import-export-2021.txt"], fixture_index)
+    assert victim.read_text() == "precious\n"
+
+
+def test_the_index_directory_keeps_its_group_and_setgid_bit(tmp_path, fixture_index):
+    import grp
+
+    from briefqa.indexing.build import add_to_index
+
+    other = next((g.gr_gid for g in grp.getgrall() if g.gr_gid != os.getgid()), None)
+    if other is None or os.geteuid() != 0:
+        pytest.skip("needs root and a second group to give the index")
+    os.chown(fixture_index, -1, other)
+    fixture_index.chmod(0o2775)
+    add_to_index([CORPUS / "scio-2022-01-14-import-export-2021.txt"], fixture_index)
+    assert fixture_index.stat().st_gid == other and fixture_index.stat().st_mode & 0o7777 == 0o2775
+    assert (fixture_index / MANIFEST).stat().st_gid == other  # setgid: what is written inside too
+
+
+def test_an_index_path_that_loops_says_so(tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(IndexLoadError, match="a symbolic link that leads nowhere") as err:
+        load_index(tmp_path / "a")
+    assert "Rebuild it with" not in str(err.value)
+
+
+def test_a_changed_sidecar_is_a_change(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SCIO_FIXTURE, corpus)
+    build_index([corpus], tmp_path / "index", HASH)
+    (corpus / f"{SCIO_FIXTURE.stem}.meta.toml").write_text('title = "Renamed by its sidecar"\n')
+    report = build_index([corpus], tmp_path / "index", HASH)
+    assert report.replaced == [SCIO_FIXTURE.stem]  # (its passages are embedded with the new title)
+    assert load_index(tmp_path / "index").search("port", 1)[0].briefing_title == "Renamed by its sidecar"
+
+
+def test_a_moved_file_is_still_the_one_whose_name_is_taken(tmp_path):
+    from briefqa.indexing.build import NothingToIndex, add_to_index
+
+    (tmp_path / "a").mkdir()
+    shutil.copy(SCIO_FIXTURE, tmp_path / "a")
+    build_index([tmp_path / "a"], tmp_path / "index", HASH)
+    (tmp_path / "a").rename(tmp_path / "a_moved")
+    assert add_to_index([tmp_path / "a_moved" / SCIO_FIXTURE.name], tmp_path / "index").unchanged
+    other = tmp_path / "b" / SCIO_FIXTURE.name
+    other.parent.mkdir()
+    other.write_text(SCIO_FIXTURE.read_text() + "\nCCTV:\n\nOne more question?\n")
+    with pytest.raises(NothingToIndex, match=f"as {tmp_path / 'a_moved' / SCIO_FIXTURE.name}"):
+        add_to_index([other], tmp_path / "index")
+
+
+def test_zero_sentence_vectors_are_refused_by_a_search(fixture_index):
+    import numpy as np
+
+    matrix = np.load(fixture_index / "sentences.npy")
+    matrix[:] = 0
+    np.save(fixture_index / "sentences.npy", matrix)
+    with pytest.raises(IndexLoadError, match="sentences.npy is damaged"):
+        load_index(fixture_index).search("smart port Tianjin", 5)
+
+
+def test_bad_vectors_with_their_digest_recorded_again_are_rebuilt(fixture_index):
+    """The digests say the files are as written; the vectors say otherwise: not 'unchanged'."""
+    import numpy as np
+
+    from briefqa.hashing import file_sha256
+    from briefqa.indexing.store import Manifest
+
+    before = snapshot(fixture_index)[1]
+    matrix = np.load(fixture_index / "sentences.npy")
+    matrix[5] = np.nan
+    np.save(fixture_index / "sentences.npy", matrix)
+    manifest = Manifest.model_validate_json((fixture_index / MANIFEST).read_text())
+    manifest.digests["sentences.npy"] = file_sha256(fixture_index / "sentences.npy")
+    (fixture_index / MANIFEST).write_text(manifest.model_dump_json())
+    report = build_index([FIXTURES], fixture_index, HASH)
+    assert report.written and report.sentences_embedded == 1  # the damaged one; the sound ones reused
+    assert snapshot(fixture_index)[1] == before
+
+
+def test_show_of_a_damaged_index_is_a_message(fixture_index):
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from briefqa.cli import app
+
+    db = sqlite3.connect(fixture_index / CONTENT)
+    db.execute("UPDATE briefings SET text = replace(text, 'Tianjin', 'Tianjjn')")
+    db.commit()
+    db.close()
+    result = CliRunner().invoke(app, ["show", SCIO_FIXTURE.stem, "--index", str(fixture_index)])
+    assert result.exit_code == 1, result.output
+    assert "content.sqlite is damaged" in result.output and "bug" not in result.output
+
+
+@pytest.mark.parametrize(
+    "corpus, options",
+    [("CORPUS", "HASH"), ("Path", "HASH"), ("list", {"model": "hash"})],
+)
+def test_the_library_takes_one_path_and_options_as_a_dict(tmp_path, corpus, options):
+    given = {"CORPUS": str(SCIO_FIXTURE), "Path": SCIO_FIXTURE, "list": [SCIO_FIXTURE]}[corpus]
+    report = build_index(given, tmp_path / "index", HASH if options == "HASH" else options)
+    assert report.added == [SCIO_FIXTURE.stem]
+
+
+@pytest.mark.parametrize("given", [42, [SCIO_FIXTURE, 3], []])
+def test_the_library_refuses_what_is_not_a_path(tmp_path, given):
+    with pytest.raises(ValueError, match="expected a path or a list of paths to transcripts"):
+        build_index(given, tmp_path / "index", HASH)
+
+
+def test_default_corpus_and_index_are_found_together(tmp_path, monkeypatch):
+    from briefqa.paths import default_corpus_dir, default_index_dir
+
+    monkeypatch.delenv("BRIEFQA_CORPUS", raising=False)
+    monkeypatch.delenv("BRIEFQA_INDEX", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert (default_corpus_dir(), default_index_dir()) == (ROOT / "corpus", ROOT / "index")
+    (tmp_path / "corpus").mkdir()  # a project of one's own: its corpus goes into its own index
+    assert (default_corpus_dir().absolute(), default_index_dir().absolute()) == (
+        tmp_path / "corpus",
+        tmp_path / "index",
+    )
+
+
+@pytest.mark.parametrize("target", ["questions", "index file", "other file"])
+def test_eval_never_writes_a_report_over_what_it_did_not_write(tmp_path, fixture_index, target):
+    from typer.testing import CliRunner
+
+    from briefqa.cli import app
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps(
+            {
+                "id": "q1",
+                "question": "Where is the smart port?",
+                "briefing": SCIO_FIXTURE.stem,
+                "evidence": [{"quote": "cleared goods worth 85 billion yuan in 2024", "speaker": "Wang Lin"}],
+            }
+        )
+        + "\n"
+    )
+    other = tmp_path / "notes.txt"
+    other.write_text("mine\n")
+    path = {"questions": questions, "index file": fixture_index / CONTENT, "other file": other}[target]
+    before = path.read_bytes()
+    for option in ("--save-baseline", "--junit"):
+        result = CliRunner().invoke(
+            app, ["eval", "--questions", str(questions), "--index", str(fixture_index), option, str(path)]
+        )
+        assert result.exit_code == 1, result.output
+        assert path.read_bytes() == before
+    saved = tmp_path / "baseline.json"
+    args = ["eval", "--questions", str(questions), "--index", str(fixture_index), "--save-baseline", str(saved)]
+    assert CliRunner().invoke(app, args).exit_code in (0, 1) and saved.exists()
+    assert CliRunner().invoke(app, args).exit_code in (0, 1)  # a baseline it wrote may be written again

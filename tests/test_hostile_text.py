@@ -84,6 +84,13 @@ def assert_printable(output: str, escaped: bool = False) -> None:
     assert escaped or "[2J" not in output and "PWNED window title" not in output and "dG91Y2ggUFdORUQ=" not in output
 
 
+def without_shell_words(output: str) -> str:
+    """The output less the ids shown as shell words ($'port\x1b[2J...': escaped, so no sequence),
+    which would read as what is left of a sequence; the rest is checked as it is."""
+    assert_printable(output, escaped=True)
+    return re.sub(r"\$'[^']*'", "", output)
+
+
 @pytest.fixture()
 def corpus(tmp_path) -> Path:
     folder = tmp_path / "corpus"
@@ -144,12 +151,31 @@ def test_show_and_briefings_and_index_info_print_no_escape_sequences(index, corp
     assert "40 gold medals" in shown.output and "=HYPERLINK(" in shown.output
     listed = run("briefings", "--corpus", corpus)
     assert listed.exit_code == 0, listed.output
-    assert_printable(listed.output)
+    assert_printable(without_shell_words(listed.output))
     assert SHELL_NAME in listed.output and "port" in listed.output
     info = run("index", "info", "--index", index)
     assert info.exit_code == 0, info.output
     assert_printable(info.output)
     assert SHELL_NAME in info.output
+
+
+def test_briefings_and_speakers_of_an_index_print_no_escape_sequences(index, monkeypatch):
+    listed = run("briefings", "--index", index)
+    assert listed.exit_code == 0, listed.output
+    assert_printable(without_shell_words(listed.output))
+    assert "=HYPERLINK(" in listed.output and "5 turns; officials: Wang Lin" in " ".join(listed.output.split())
+    from briefqa.records import SpeakerSummary
+    from briefqa.searching.index import Index
+
+    hostile = SpeakerSummary(name=f"Xinhua{CLEAR}{TITLE}{BIDI}", role="reporter", turns=1, briefings=1)
+    monkeypatch.setattr(Index, "speakers", lambda self, role=None: [hostile])
+    speakers = run("speakers", "--index", index)
+    assert speakers.exit_code == 0, speakers.output
+    assert_printable(speakers.output)
+    assert speakers.output.splitlines()[-1].endswith("reporter  Xinhua")
+    as_json = run("speakers", "--index", index, "--json")
+    assert_printable(as_json.output, escaped=True)
+    assert json.loads(as_json.stdout)[0]["name"] == hostile.name
 
 
 def test_a_file_name_with_escape_sequences_is_cleaned_in_messages(tmp_path, corpus):
@@ -259,3 +285,29 @@ def test_printable_leaves_no_control_character(pieces):
 def test_printable_removes_whole_escape_sequences():
     assert printable(f"a{CLEAR}b{TITLE}c{LINK}d{CLIPBOARD}e{C1_CSI}f") == "abcheredef"
     assert printable("Café — 中文 « » …\tok\n") == "Café — 中文 « » …\tok\n"
+
+
+def test_a_show_hint_for_an_id_that_looks_like_an_option_runs(tmp_path):
+    """A file named '-rf.txt': the hint puts the id after '--', where it cannot be an option."""
+    folder = tmp_path / "dash"
+    folder.mkdir()
+    (folder / "-rf.txt").write_text(PORT, encoding="utf-8")
+    index = tmp_path / "index"
+    assert run("index", "build", folder, "--out", index, "--model", "hash").exit_code == 0
+    [hint] = show_hints(run("ask", "exotic animals intercepted", "--index", index, "-k", "1").output)
+    words = shlex.split(hint)
+    assert words[-2:] == ["--", "-rf"]
+    shown = run(*words[1:])
+    assert shown.exit_code == 0, shown.output
+    assert "Customs intercepted 1,284 batches" in shown.output
+
+
+def test_briefings_names_an_id_a_terminal_cannot_show_as_the_shell_word_for_it(index, tmp_path):
+    listed = run("briefings", "--index", index).output
+    [word] = re.findall(r"\$'port[^']*'", listed)
+    assert shlex.split(word) != [word]  # quoted ($'...'), and bash reads it back as the id
+    bash = shutil.which("bash")
+    if bash:
+        echoed = subprocess.run([bash, "-c", f"printf '%s' {word}"], capture_output=True, check=True)
+        assert echoed.stdout.decode() == ESCAPED_NAME
+        assert run("show", ESCAPED_NAME, "--index", index).exit_code == 0

@@ -13,15 +13,14 @@ from briefqa.indexing.embed import HashEmbedder
 from briefqa.indexing.store import MANIFEST, SENTENCE_STARTS, SENTENCES, VECTORS, IndexLoadError
 from briefqa.options import BuildOptions, ChunkSettings, SearchOptions
 from briefqa.searching.index import load_index
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, HASH_SMALL
 
-SMALL = ChunkSettings(max_tokens=120, overlap_tokens=20)
-HASH = BuildOptions(model="hash", chunking=SMALL)
+SMALL = HASH_SMALL.chunking
 BORDERS = "scio-2023-03-20-customs-safeguard-borders"
 MODES = ["dense", "bm25", "hybrid"]
 
 
-def build(out, corpus=(CORPUS,), options=HASH, **kw):
+def build(out, corpus=(CORPUS,), options=HASH_SMALL, **kw):
     return build_index(list(corpus), out, options, **kw)
 
 
@@ -187,8 +186,13 @@ def test_incremental_add(tmp_path):
 
 
 def test_model_mismatch_is_refused(built):
-    with pytest.raises(IndexLoadError, match="built with model 'hash'.*Rebuild it with"):
+    with pytest.raises(IndexLoadError, match="built with model 'hash', not 'all-MiniLM-L6-v2'.*Rebuild it with"):
         load_index(built[0], model="all-MiniLM-L6-v2")
+    # the same check (briefqa.indexing.store.require_model) for a query encoder and for an add
+    with pytest.raises(IndexLoadError, match="built with another 'hash' \\(other weights or another dimension\\)"):
+        load_index(built[0]).use_embedder(HashEmbedder(dimension=128))
+    with pytest.raises(IndexLoadError, match="built with another 'hash'"):
+        add_to_index([CORPUS], built[0], embedder=HashEmbedder(dimension=128))
 
 
 @pytest.mark.parametrize(
@@ -276,7 +280,7 @@ def test_query_time_bm25_equals_bm25s_scores(built):
 
 
 def test_fusion_rrf_and_weighted_on_hand_made_rankings():
-    from briefqa.searching.rankings import FUSIONS, RRF_K, best
+    from briefqa.searching.rankings import FUSIONS, best
 
     def fuse(dense, bm25, k, options):  # as hybrid search fuses, before its preferences
         return best(FUSIONS[options.fusion](dense, bm25, options), k)
@@ -285,7 +289,8 @@ def test_fusion_rrf_and_weighted_on_hand_made_rankings():
     bm25 = [(2, 12.0), (4, 10.0), (3, 2.0)]
     rrf = fuse(dense, bm25, 4, SearchOptions(fusion="rrf"))
     assert [row for row, _ in rrf] == [2, 3, 1, 4]
-    assert dict(rrf)[2] == pytest.approx(1 / (RRF_K + 2) + 1 / (RRF_K + 1))
+    rrf_k = SearchOptions().rrf_k
+    assert dict(rrf)[2] == pytest.approx(1 / (rrf_k + 2) + 1 / (rrf_k + 1))
     # min-max normalised: dense 1 -> 1.0, 2 -> 0.5, 3 -> 0.0; bm25 2 -> 1.0, 4 -> 0.8, 3 -> 0.0
     weighted = fuse(dense, bm25, 4, SearchOptions(fusion="weighted", dense_weight=0.5))
     assert [row for row, _ in weighted] == [2, 1, 4, 3]
@@ -299,7 +304,7 @@ def test_hnsw_index_saves_its_search_breadth_and_ranks_like_flat(built, tmp_path
     from briefqa.indexing.vectors import HNSW_EF_SEARCH
 
     out = tmp_path / "hnsw"
-    build(out, options=HASH.model_copy(update={"faiss_index": "hnsw"}))
+    build(out, options=HASH_SMALL.model_copy(update={"faiss_index": "hnsw"}))
     assert load_index(out).manifest.faiss_index == "hnsw"
     assert faiss.read_index(str(out / VECTORS)).hnsw.efSearch == HNSW_EF_SEARCH
     flat, hnsw = load_index(built[0]), load_index(out)
@@ -392,3 +397,52 @@ def test_a_new_parser_version_reparses_on_the_next_build(tmp_path, monkeypatch):
     monkeypatch.setattr(scio, "VERSION", scio.VERSION + 1)
     plan = default_index_build(out, CORPUS)
     assert plan is not None and "differently" in plan.reason
+
+
+# A transcript whose characters take 1 to 4 bytes in UTF-8 (and two UTF-16 units, astral): its
+# offsets count characters wherever the text is sliced.
+WIDE = """Home   >   Press Room
+SCIO press conference on port security — 港口安全 😀
+china.org.cn | February 14, 2025
+Date:
+February 10, 2025
+CCTV:
+How many exotic animals 🦎 did customs intercept at ports last year? 海关拦截了多少批？
+Wang Lin:
+Customs intercepted 1,284 batches of exotic animals 🐍 at ports. Café and cafe\u0301 are 𝔠𝔲𝔰𝔱𝔬𝔪𝔰 words.
+「引号」中的话。 Most came by post 📦 and by air ✈️, and each was sent back or destroyed.
+The second half of the year saw fewer batches 🐢 than the first: 601 against 683. Thank you.
+"""
+
+
+def test_the_transcript_text_is_kept_once_and_sliced_by_character(tmp_path):
+    import sqlite3
+
+    from briefqa.indexing.content import ContentStore
+    from briefqa.reading.corpus import load_corpus
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "scio-2025-02-10-wide.txt").write_text(WIDE, encoding="utf-8")
+    out = tmp_path / "index"
+    build_index([corpus], out, BuildOptions(model="hash", chunking=ChunkSettings(max_tokens=24, overlap_tokens=6)))
+    (briefing,) = load_corpus([corpus]).briefings
+    index = load_index(out)
+    assert len(index.passages) > 2  # the answer split, with overlap
+    for p in index.passages:
+        assert p.text == briefing.text[p.char_start : p.char_end]
+        question = briefing.turn(p.answers_turn).text if p.answers_turn is not None else None
+        assert p.question_text == question
+    db = sqlite3.connect(out / CONTENT)
+    columns = [r[1] for r in db.execute("PRAGMA table_info(passages)")]
+    assert "text" not in columns and "question_text" not in columns
+    (parsed,) = [json.loads(r[0]) for r in db.execute("SELECT parsed FROM transcripts")]
+    assert parsed["turns"] and not any("text" in turn for turn in parsed["turns"])
+    # the view for people slices as Python does
+    view = db.execute("SELECT text, question_text FROM passage_texts ORDER BY row").fetchall()
+    assert view == [(p.text, p.question_text) for p in index.passages]
+    db.close()
+    content = ContentStore(out / CONTENT)
+    (transcript,) = content.transcripts()
+    assert [t.text for t in transcript.turns] == [t.text for t in briefing.turns]
+    content.close()

@@ -10,6 +10,7 @@ from briefqa.indexing.embed import ModelError, SentenceTransformerEmbedder
 from briefqa.indexing.onnx_encoder import OnnxEncoder
 from briefqa.indexing.store import ONNX_DIR
 from briefqa.options import DEFAULT_MODEL, SearchOptions
+from briefqa.searching.cite import GOOD_MATCH
 from briefqa.searching.index import load_index
 from tests.conftest import CORPUS, ROOT
 
@@ -134,8 +135,12 @@ def test_text_longer_than_the_model_window_is_cut_not_a_crash(real_index, torch_
     )
     out = tmp_path / "index"
     build_index([transcript], out, embedder=torch_embedder)
-    index = load_index(out)
-    assert index.search("why did exports grow", k=1)[0].speaker in ("Li Kuiwen", "CCTV")
+    results = load_index(out).search("why did exports grow", k=2)
+    assert sorted(r.speaker for r in results) == ["CCTV", "Li Kuiwen"]  # both turns indexed and found
+    answer = next(r for r in results if r.speaker == "Li Kuiwen")
+    assert answer.text == "Because demand abroad rose."
+    # the question the answer was embedded with is cut for the model, never in what is cited
+    assert answer.question is not None and answer.question.text.split() == long_question.split()
     results = load_index(real_index).search("exotic pets " * 300, k=3)
     assert len(results) == 3
     onnx = OnnxEncoder(real_index / ONNX_DIR)
@@ -150,13 +155,18 @@ def test_confidence_tells_an_answer_from_nothing(real_index):
     for question in ("Who won the 2018 football World Cup?", "How do I make sourdough starter at home?"):
         results = index.search(question, k=5)
         assert not results.good_match, [(r.passage_id, r.confidence) for r in results]
-    # inside one briefing, a question nothing there answers: the chair's 'Goodbye' is no match
-    goodbye = index.search(
+    # inside one briefing, a question the corpus answers but nothing there does: the chair's
+    # turns that say nothing ('The last two questions.', the closing thanks) are no match
+    chair = index.search(
         "import and export growth",
-        k=3,
-        options=SearchOptions(filters={"briefing": "scio-2024-07-30-customs-high-quality-development"}),
+        k=4,
+        options=SearchOptions(filters={"briefing": BORDERS, "role": "chair"}),
     )
-    assert all(r.confidence < 0.5 or len(r.text.split()) > 5 for r in goodbye)
+    said = {r.turn_index: r for r in chair}
+    assert sorted(said) == [1, 3, 24, 30] and said[24].text == "The last two questions."
+    assert not chair.good_match and said[24].confidence < GOOD_MATCH and said[30].confidence < GOOD_MATCH, {
+        turn: r.confidence for turn, r in said.items()
+    }
 
 
 def test_the_build_embeds_with_the_fused_export_and_its_vectors_are_torchs(real_index, torch_embedder):

@@ -6,7 +6,7 @@ import pytest
 
 from briefqa.indexing.build import build_index
 from briefqa.indexing.content import RowFacts
-from briefqa.options import BuildOptions, Filters, SearchOptions
+from briefqa.options import BuildOptions, Filters, QuestionRules, SearchOptions
 from briefqa.searching.cues import QuestionCues, asks_for_a_figure, asks_what_was_asked, date_window, read_cues
 from briefqa.searching.index import load_index
 from briefqa.searching.rankings import add_best_sentences, adjust, date_closeness
@@ -62,11 +62,11 @@ def test_asks_for_a_figure():
 
 
 def test_figure_questions_weigh_bm25_more(dated_index, monkeypatch):
-    import briefqa.searching.index
+    import briefqa.searching.rankings
 
     weights = []
     monkeypatch.setitem(
-        briefqa.searching.index.FUSIONS, "weighted", lambda dense, bm25, o: weights.append(o.dense_weight) or {}
+        briefqa.searching.rankings.FUSIONS, "weighted", lambda dense, bm25, o: weights.append(o.dense_weight) or {}
     )
     options = SearchOptions(dense_weight=0.6, figure_dense_weight=0.5)
     dated_index.rank("How many jobs will the grid grants create?", options=options)
@@ -77,9 +77,9 @@ def test_figure_questions_weigh_bm25_more(dated_index, monkeypatch):
 
 def test_adjust_prefers_the_window_softly_and_answers_over_reporters():
     window = (date(2022, 10, 1), date(2022, 10, 31))
-    assert date_closeness(date(2022, 10, 15), window) == 1.0
-    assert date_closeness(date(2022, 11, 30), window) == pytest.approx(0.3679, abs=1e-4)  # 30 days out
-    assert date_closeness(None, window) == 0.0
+    assert date_closeness(date(2022, 10, 15), window, 30) == 1.0
+    assert date_closeness(date(2022, 11, 30), window, 30) == pytest.approx(0.3679, abs=1e-4)  # 30 days out
+    assert date_closeness(None, window, 30) == 0.0
     facts = {
         1: RowFacts("b1", 1, date(2022, 10, 5), "official", "Sun Yuning"),
         2: RowFacts("b2", 1, date(2021, 1, 5), "official", "Yu Jianhua"),
@@ -163,3 +163,125 @@ def test_reporters_restating_a_topic_come_after_the_answer(dated_index):
     assert asked[0] == "reporter"
     off = SearchOptions(reporter_weight=0.0)
     assert dated_index.search(question, k=1, options=off)[0].role == "reporter"  # the question's own words
+
+
+# Each rule of reading a question (SearchOptions.question) is a switch, for an ablation.
+
+
+def test_switching_off_dates_ranks_a_dated_question_as_if_it_named_no_time(dated_index):
+    question = "How many jobs will the grid grants create in spring 2022?"
+    no_dates = dated_index.rank(question, k=6, question=QuestionRules(dates=False))
+    assert no_dates == dated_index.rank(question, k=6, date_weight=0.0)
+    assert no_dates != dated_index.rank(question, k=6)
+    assert read_cues(question, QuestionRules(dates=False)).window is None
+
+
+def test_switching_off_the_next_first_quarter_keeps_a_year_to_itself(dated_index):
+    assert date_window("What did customs seize in 2022?", year_reaches_next_q1=False) == (
+        date(2022, 1, 1),
+        date(2022, 12, 31),
+    )
+    question = "How many jobs will the grid grants create in 2022?"
+    rules = QuestionRules(year_reaches_next_q1=False)
+    assert read_cues(question, rules).window == (date(2022, 1, 1), date(2022, 12, 31))
+    held = {r.passage_id: r for r in dated_index.search_passages(question, k=9)}
+    alone = {r.passage_id: r for r in dated_index.search_passages(question, k=9, question=rules)}
+    june_2023 = [pid for pid, r in held.items() if r.held_on == date(2023, 6, 1)]
+    assert held.keys() == alone.keys() and june_2023
+    assert all(alone[pid].score < held[pid].score for pid in june_2023)
+    assert all(alone[pid].score == held[pid].score for pid in held if pid not in june_2023)
+
+
+def test_switching_off_what_was_asked_and_the_outlet_named():
+    facts = {
+        1: RowFacts("b1", 1, None, "official", "Sun Yuning"),
+        3: RowFacts("b1", 2, None, "reporter", "Yicai.com"),
+        4: RowFacts("b1", 4, None, "reporter", "CCTV"),
+    }
+    fused = {1: 0.5, 3: 0.6, 4: 0.6}
+    options = SearchOptions(reporter_weight=0.2)
+    question = "What did Yicai.com ask about speed and safety?"
+
+    def adjusted(rules):
+        return adjust(fused, facts, read_cues(question, rules), options)
+
+    assert adjusted(QuestionRules()) == pytest.approx({1: 0.5, 3: 0.8, 4: 0.7})
+    assert adjusted(QuestionRules(names_an_outlet=False)) == pytest.approx({1: 0.5, 3: 0.7, 4: 0.7})
+    assert adjusted(QuestionRules(asks_what_was_asked=False)) == pytest.approx({1: 0.5, 3: 0.4, 4: 0.4})
+    half = options.model_copy(update={"asked_reporter_share": 0.25})
+    assert adjust(fused, facts, read_cues(question), half) == pytest.approx({1: 0.5, 3: 0.8, 4: 0.65})
+
+
+def test_switching_off_what_was_asked_puts_reporters_back_in_a_search(dated_index):
+    question = "Which reporter asked how many jobs the grid grants create?"
+    off = QuestionRules(asks_what_was_asked=False)
+
+    def reporters(**settings):
+        return {
+            r.passage_id: r.score
+            for r in dated_index.search_passages(question, k=9, **settings)
+            if r.role == "reporter"
+        }
+
+    # read, the question makes reporters' turns answers: a gain of reporter_weight's share
+    read, unweighted = reporters(), reporters(reporter_weight=0.0)
+    assert read.keys() == unweighted.keys() and read and all(read[pid] > unweighted[pid] for pid in read)
+    # not read, they are restatements: they lose reporter_weight, as for any question
+    lost = reporters(question=off, reporter_weight=0.0)
+    assert reporters(question=off) == pytest.approx({pid: s - 0.2 for pid, s in lost.items()})
+
+
+def test_switching_off_figures_keeps_the_dense_weight(dated_index, monkeypatch):
+    import briefqa.searching.rankings
+
+    weights = []
+    monkeypatch.setitem(
+        briefqa.searching.rankings.FUSIONS, "weighted", lambda dense, bm25, o: weights.append(o.dense_weight) or {}
+    )
+    dated_index.rank("How many jobs will the grid grants create?")
+    dated_index.rank("How many jobs will the grid grants create?", question={"asks_for_a_figure": False})
+    assert weights == [0.5, 0.6]
+    assert not read_cues("How many jobs?", QuestionRules(asks_for_a_figure=False)).asks_for_a_figure
+
+
+def test_search_takes_its_options_as_keywords(dated_index):
+    question = "How many jobs will the grid grants create?"
+
+    def ids(results):
+        return [r.passage_id for r in results]
+
+    assert ids(dated_index.search(question, k=3, mode="bm25")) == ids(
+        dated_index.search(question, k=3, options=SearchOptions(mode="bm25"))
+    )
+    since = SearchOptions(mode="bm25", filters=Filters(since=date(2023, 1, 1), role="official"))
+    expected = ids(dated_index.search(question, k=3, options=since))
+    assert ids(dated_index.search(question, k=3, mode="bm25", since=date(2023, 1, 1), role="official")) == expected
+    # a keyword replaces that option; a filter keyword adds to the options' filters, or to filters=
+    assert (
+        ids(
+            dated_index.search(
+                question, k=3, options={"mode": "dense"}, mode="bm25", since="2023-01-01", role="official"
+            )
+        )
+        == expected
+    )
+    assert (
+        ids(dated_index.search(question, 3, {"mode": "bm25", "filters": {"role": "official"}}, since="2023-01-01"))
+        == expected
+    )
+    assert (
+        ids(dated_index.search(question, k=3, mode="bm25", filters=Filters(since="2023-01-01"), role="official"))
+        == expected
+    )
+    assert dated_index.rank(question, 2, depth=5) == dated_index.rank(question, 2, SearchOptions(depth=5))
+    assert dated_index.rank_turns(question, 2, rrf_k=10, fusion="rrf") == dated_index.rank_turns(
+        question, 2, SearchOptions(fusion="rrf", rrf_k=10)
+    )
+    with pytest.raises(ValueError, match="unknown search option 'modes'"):
+        dated_index.search(question, modes="bm25")
+    with pytest.raises(ValueError, match="unknown search options 'colour', 'speakers'"):
+        dated_index.search_passages(question, speakers="roe", colour="red")
+    with pytest.raises(ValueError, match="Input should be 'dense', 'bm25' or 'hybrid'"):
+        dated_index.search(question, mode="fancy")
+    with pytest.raises(ValueError, match="after until"):
+        dated_index.search(question, since="2023-01-01", until="2022-01-01")

@@ -7,7 +7,7 @@ import pytest
 from briefqa.reading.corpus import load_corpus
 from briefqa.reading.files import read_transcript_text
 from briefqa.reading.formats import detect, scio, whitehouse
-from tests.conftest import SCIO_FIXTURE, WH_ARCHIVE, WH_FIXTURE
+from tests.conftest import SCIO_FIXTURE, WH_FIXTURE, archive_file
 
 
 def test_formats_are_told_apart():
@@ -58,16 +58,9 @@ REAL = [
 ]
 
 
-def _real(relative: str):
-    path = WH_ARCHIVE / relative
-    if not path.exists():
-        pytest.skip(f"{path} is not here (CI has ../shared beside the clone)")
-    return path
-
-
 @pytest.mark.parametrize("relative, title, held, first, officials", REAL)
 def test_real_archive_files(relative, title, held, first, officials):
-    path = _real(relative)
+    path = archive_file(relative)
     (b,) = load_corpus([path]).briefings
     assert b.title.startswith(title) and b.held_on == held
     assert b.turns[0].speaker == first and b.turns[0].role == "official"
@@ -81,7 +74,9 @@ def test_real_archive_files(relative, title, held, first, officials):
 
 
 def test_real_archive_call_with_a_moderator():
-    path = _real("2023-06/2023-06-01-background-press-call-on-accountability-for-the-ongoing-violence-in-sudan.md")
+    path = archive_file(
+        "2023-06/2023-06-01-background-press-call-on-accountability-for-the-ongoing-violence-in-sudan.md"
+    )
     (b,) = load_corpus([path]).briefings
     assert b.held_on == date(2023, 6, 1) and b.title.startswith("Background Press Call on Accountability")
     assert b.chair is not None and b.chair.name == "Moderator"
@@ -89,6 +84,15 @@ def test_real_archive_call_with_a_moderator():
     assert [o.name for o in b.officials] == ["Senior Administration Official"]
     answers = [t for t in b.turns if t.speaker == "Senior Administration Official" and t.answers_turn]
     assert len(answers) >= 5 and all(b.turn(t.answers_turn).speaker == "Reporter" for t in answers)
+
+
+def test_a_missing_archive_fails_in_ci_and_is_skipped_with_its_reason_elsewhere(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"no-such-month/none.md is not here.*CI must have ../shared"):
+        archive_file("no-such-month/none.md")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match=r"no-such-month/none.md is not here: the archive tests read"):
+        archive_file("no-such-month/none.md")
 
 
 def test_names_keep_their_capitals():

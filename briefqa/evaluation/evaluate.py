@@ -9,6 +9,7 @@ a relevant passage. Ranking metrics come from ir-measures (trec_eval's definitio
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -18,12 +19,16 @@ from pydantic import BaseModel, Field, ValidationError, computed_field
 
 from briefqa.hashing import text_sha256
 from briefqa.options import BuildOptions, SearchOptions
+from briefqa.paths import PROJECT_ROOT
 from briefqa.records import Passage
 
 EVAL_DEPTH = 10
+PASS_DEPTH = 5  # a question passes when a relevant turn is in the top 5 (what a first screen shows)
+# The question set scored by default: in the working directory, or in the checkout (default_questions).
 DEFAULT_QUESTIONS = Path("eval/questions.jsonl")
-# Our names for the metrics, and ir-measures' names for them. Success@k (a relevant passage in the
-# top k) is what a reader sees; R@k counts passages, so an answer split over two reads as 0.5.
+# Our names for the metrics (METRICS, the order tables show them in), and ir-measures' names for
+# them: the one place MRR@10 is called RR@10. Success@k (a relevant passage in the top k) is what
+# a reader sees; R@k counts passages, so an answer split over two reads as 0.5.
 IR_MEASURES = {
     "Success@1": "Success@1",
     "Success@5": "Success@5",
@@ -37,6 +42,12 @@ METRICS = (*IR_MEASURES, SPEAKER_AT_1)
 # A shorter quote ("Yes.", "China", "the") recurs through a briefing: every turn holding it would
 # count as relevant and the scores would mean nothing. The shortest quote in eval/ has 39 characters.
 MIN_QUOTE_CHARS = 10  # not counting white space
+
+
+def default_questions() -> Path:
+    """The default question set: eval/questions.jsonl of the working directory when it has one,
+    else the checkout's."""
+    return DEFAULT_QUESTIONS if DEFAULT_QUESTIONS.exists() else PROJECT_ROOT / DEFAULT_QUESTIONS
 
 
 class EvalError(Exception):
@@ -80,7 +91,7 @@ class ModeReport(BaseModel):
         """'dense', 'bm25', or 'hybrid (weighted)': the mode, with the fusion where it matters."""
         return f"hybrid ({self.options.fusion})" if self.options.mode == "hybrid" else self.options.mode
 
-    def missed(self, depth: int = 5) -> list[QuestionResult]:
+    def missed(self, depth: int = PASS_DEPTH) -> list[QuestionResult]:
         return [q for q in self.questions if q.first_relevant_rank is None or q.first_relevant_rank > depth]
 
 
@@ -230,7 +241,11 @@ def evaluate(
     for q in questions:
         relevant = relevant_passages(q, spans[q.id], passages)
         if not relevant:
-            raise EvalError(f"question {q.id}: its evidence lies in no indexed passage")
+            raise EvalError(
+                f"question {q.id}: its evidence is in briefing '{q.briefing}' but in no passage of the index (text "
+                "outside every speaker's turn, such as a page header or a translator's credit, is not indexed); "
+                "quote a sentence that a speaker says"
+            )
         qrels[q.id] = {unit(p) for p in passages if p.id in relevant}
     reports = []
     for options in variants:
@@ -297,9 +312,6 @@ def failed_floors(reports: list[ModeReport], floors: list[tuple[str, float]]) ->
 
 def report_json(report: EvalReport) -> str:
     return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False)
-
-
-PASS_DEPTH = 5  # a question passes when a relevant turn is in the top 5 (what a first screen shows)
 
 
 def load_report(path: Path) -> EvalReport:
@@ -399,7 +411,7 @@ def report_markdown(report: EvalReport, failures: Sequence[str] = ()) -> str:
 
 def report_junit(report: EvalReport) -> str:
     """JUnit XML: a test suite per mode, a test case per question, failed when no relevant turn is
-    in the top 5; for CI systems that show test results."""
+    in the top PASS_DEPTH; for CI systems that show test results."""
     from xml.etree import ElementTree as ET
 
     suites = ET.Element("testsuites", name="briefqa eval")
@@ -421,3 +433,28 @@ def report_junit(report: EvalReport) -> str:
                 )
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def check_report_file(path: Path, kind: Literal["baseline", "junit"], inputs: list[Path]) -> None:
+    """Raise EvalError unless ``path`` may receive a report: a new file, or a report of this kind
+    that briefqa wrote before; never one of the run's question files, a file inside an index, or
+    anything else (a write only ever replaces what briefqa made)."""
+    real = Path(os.path.realpath(path))
+    if any(real == Path(os.path.realpath(q)) for q in inputs):
+        raise EvalError(f"{path}: is a question file of this run; write the {kind} to another file")
+    if (real.parent / "manifest.json").is_file():
+        raise EvalError(f"{path}: is inside an index directory; write the {kind} somewhere else")
+    if real.is_dir():
+        raise EvalError(f"{path}: is a directory; name a file to write the {kind} to")
+    if not real.exists():
+        return
+    try:
+        head = real.read_bytes()[:4096] if kind == "junit" else b""
+        ours = b'name="briefqa eval"' in head if kind == "junit" else bool(load_report(real).modes)
+    except (OSError, EvalError, ValueError):
+        ours = False
+    if not ours:
+        raise EvalError(
+            f"{path}: holds a file that is not a {kind} briefqa wrote, and writing would replace it; "
+            "choose a new file name, or remove that file first"
+        )

@@ -128,8 +128,18 @@ def _source(path: Path) -> SourceFile:
     return SourceFile(path=str(path), size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256=file_sha256(path))
 
 
-def _absolute(paths: Iterable[Path | str]) -> list[str]:
-    return [str(Path(p).absolute()) for p in paths]
+def _absolute(paths: Iterable[Path | str] | Path | str) -> list[str]:
+    """Transcript paths as absolute strings; one path may be given alone. Anything else is a
+    ValueError that says what was expected (a string is not walked character by character)."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    try:
+        items = list(paths)
+    except TypeError:
+        raise ValueError(f"expected a path or a list of paths to transcripts, not {paths!r}") from None
+    if not items or not all(isinstance(p, str | os.PathLike) for p in items):
+        raise ValueError(f"expected a path or a list of paths to transcripts, not {paths!r}")
+    return [str(Path(p).absolute()) for p in items]
 
 
 def _read_old(path: Path) -> _OldIndex:
@@ -162,7 +172,15 @@ def _read_old(path: Path) -> _OldIndex:
             OnnxEncoder(path / ONNX_DIR)  # loads, or names the damaged file
     except (IndexLoadError, QueryEncoderError):
         return old
-    old.intact = changed == set() and old.vectors is not None and old.sentences is not None
+    # Digests prove the files are as written; vectors that are not unit vectors were damaged before
+    # (a killed write, an edit with its digest recorded again): then it is not kept as it is.
+    old.intact = (
+        changed == set()
+        and old.vectors is not None
+        and old.sentences is not None
+        and not len(old.vectors.unsound_rows())
+        and not len(old.sentences.unsound_passages())
+    )
     return old
 
 
@@ -293,9 +311,9 @@ def _model_info(embedder: Embedder) -> ModelInfo:
 
 
 def build_index(
-    corpus: Iterable[Path | str] | None = None,
+    corpus: Iterable[Path | str] | Path | str | None = None,
     out: Path | str | None = None,
-    options: BuildOptions | None = None,
+    options: BuildOptions | dict | None = None,
     *,
     embedder: Embedder | None = None,
     progress: BuildProgress | None = None,
@@ -306,8 +324,9 @@ def build_index(
     ``embedder``: an already loaded embedder for ``options.model``, to share one between builds."""
     started = time.perf_counter()
     out = index_target(out or default_index_dir())
-    options = options or BuildOptions()
-    corpus_paths = _absolute(corpus or [default_corpus_dir()])
+    if not isinstance(options, BuildOptions):
+        options = BuildOptions() if options is None else BuildOptions.model_validate(options)
+    corpus_paths = _absolute(corpus if corpus is not None else [default_corpus_dir()])
     sources = [_source(p) for p in source_files(corpus_paths)]
     transcripts, skipped = parse_files(transcript_files(corpus_paths), _stage(progress, "Reading transcripts"))
     _require_transcripts(transcripts, skipped)
@@ -317,16 +336,17 @@ def build_index(
         out = index_target(out)  # again, holding the lock: another writer may have made it
         old = _read_old(out)
         report = BuildReport(index=str(out), skipped=skipped)
-        before = old.manifest.corpus if old.manifest else {}
+        before = old.manifest.readings if old.manifest else {}
         reparsed = old.manifest is not None and old.manifest.parsers != parser_versions()
         for t in transcripts:
             _sort(report, t, before.get(t.id), reparsed)
-        report.removed = sorted(set(before) - {t.id for t in transcripts})
+        report.removed = sorted(set(old.manifest.corpus if old.manifest else {}) - {t.id for t in transcripts})
         manifest = Manifest(
             model=model,
             chunking=options.chunking,
             faiss_index=options.faiss_index,
             corpus={t.id: text_sha256(t.text) for t in transcripts},
+            readings={t.id: reading_digest(t) for t in transcripts},
             corpus_paths=corpus_paths,
             sources=sources,
             parsers=parser_versions(),
@@ -339,7 +359,7 @@ def build_index(
 
 
 def add_to_index(
-    files: Iterable[Path | str],
+    files: Iterable[Path | str] | Path | str,
     index: Path | str | None = None,
     *,
     embedder: Embedder | None = None,
@@ -373,10 +393,10 @@ def add_to_index(
                     )
                 )
                 continue
-            if (clash := _another_file_with_this_id(transcripts.get(t.id), t)) is not None:
+            if (clash := _another_file_with_this_id(transcripts.get(t.id), t, manifest)) is not None:
                 report.skipped.append(SkippedFile(path=t.source, reason=clash))
                 continue
-            _sort(report, t, text_sha256(transcripts[t.id].text) if t.id in transcripts else None)
+            _sort(report, t, reading_digest(transcripts[t.id]) if t.id in transcripts else None)
             transcripts[t.id] = t
         if not (report.added or report.replaced or report.unchanged):
             raise NothingToIndex(report.skipped)
@@ -384,6 +404,7 @@ def add_to_index(
         updated = manifest.model_copy(
             update={
                 "corpus": {t.id: text_sha256(t.text) for t in transcripts.values()},
+                "readings": {t.id: reading_digest(t) for t in transcripts.values()},
                 "corpus_paths": list(dict.fromkeys(manifest.corpus_paths + new_paths)),
                 "sources": [s for s in manifest.sources if s.path not in replaced_sources] + new_sources,
                 "created_at": now(),
@@ -394,19 +415,23 @@ def add_to_index(
     return report
 
 
-def _another_file_with_this_id(indexed: ParsedTranscript | None, new: ParsedTranscript) -> str | None:
+def _another_file_with_this_id(
+    indexed: ParsedTranscript | None, new: ParsedTranscript, manifest: Manifest
+) -> str | None:
     """Why ``new`` may not replace the briefing ``indexed`` of the same id (ids come from file
-    names): it is another file, and the indexed one is still there. A file that moved, or a
-    changed version of the same file, replaces it. None when it may."""
+    names): another file of that name was indexed (read, or recorded since it moved) and is still
+    there. A file that moved, or a changed version of the same file, replaces it. None when it may."""
     if indexed is None or indexed.text == new.text:
         return None
-    old_path, new_path = Path(indexed.source), Path(new.source)
-    if old_path.absolute() == new_path.absolute() or not old_path.is_file():
-        return None
-    return (
-        f"has the same briefing id '{new.id}' as {old_path}, which is already in the index and is another "
-        "file; rename one of them (the id is the file name), or rebuild the index if it replaces that one"
-    )
+    new_path = Path(new.source).absolute()
+    named_alike = [Path(s.path) for s in manifest.sources if Path(s.path).stem == new.id]
+    for old_path in dict.fromkeys([Path(indexed.source).absolute(), *named_alike]):
+        if old_path != new_path and old_path.suffix == new_path.suffix and old_path.is_file():
+            return (
+                f"has the same briefing id '{new.id}' as {old_path}, which is already in the index and is another "
+                "file; rename one of them (the id is the file name), or rebuild the index if it replaces that one"
+            )
+    return None
 
 
 @contextmanager
@@ -421,12 +446,19 @@ def _machine_errors(path: Path) -> Iterator[None]:
         raise IndexWriteError.from_os_error(err, path) from None
 
 
-def _sort(report: BuildReport, transcript: ParsedTranscript, indexed_sha: str | None, reparsed: bool = False) -> None:
-    """File a transcript under added, replaced or unchanged, by the hash of the indexed text (all
-    are replaced when the index was parsed by other parser versions)."""
-    if indexed_sha is None:
+def reading_digest(transcript: ParsedTranscript) -> str:
+    """sha256 of what was read of a transcript: its text and everything parsed from it and its
+    sidecar (a sidecar's new title is a change), but not where the file is (a move is not)."""
+    parsed = transcript.model_dump_json(exclude={"source"})
+    return text_sha256(f"{text_sha256(transcript.text)}\n{parsed}")
+
+
+def _sort(report: BuildReport, transcript: ParsedTranscript, indexed: str | None, reparsed: bool = False) -> None:
+    """File a transcript under added, replaced or unchanged, by the digest of what was read of it
+    (``reading_digest``; all are replaced when the index was parsed by other parser versions)."""
+    if indexed is None:
         report.added.append(transcript.id)
-    elif indexed_sha == text_sha256(transcript.text) and not reparsed:
+    elif indexed == reading_digest(transcript) and not reparsed:
         report.unchanged.append(transcript.id)
     else:
         report.replaced.append(transcript.id)

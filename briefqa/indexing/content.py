@@ -9,12 +9,20 @@ the passages of its top results, fetched by row. The file is also for people: op
     turns        briefing_id, turn, speaker, role, char_start, char_end, answers_turn
     passages     row (its row in vectors.faiss and the BM25 matrix), id, briefing_id, turn, part,
                  speaker, role, held_on, char_start, char_end, answers_turn, question_outlet,
-                 question_text, text, embedded_key (sha256 of the text that was embedded),
-                 digest (sha256 of what a citation shows: passage_digest)
-    transcripts  id, parsed (the parser's output as JSON, so that `index add` needs no corpus)
+                 embedded_key (sha256 of the text that was embedded), digest (sha256 of what a
+                 citation shows: passage_digest)
+    transcripts  id, parsed (the parser's output as JSON, its turns without their text, so that
+                 `index add` needs no corpus)
+    passage_texts  (a view) every passage as cited: its columns, its briefing's title, its text
+                 and the text of the question it answers
 
-A search checks what it cites: each passage against its digest and against the transcript text
-its offsets slice, so that a quote edited in this file is never served (``check_cited``).
+The transcript text is kept once, in briefings.text: a passage's text, a turn's and a question's
+are the slices of it at their offsets, in characters (as Python slices; the view's SQL substr
+counts characters of TEXT alike, a NUL aside, and reading refuses a file with a NUL).
+
+A search checks what it cites: each passage against its digest (its text and offsets among what
+it covers) and its briefing's text against the sha256 the manifest records, so that a quote or
+offset edited in this file is never served (``check_cited``).
 
 Dates are ISO strings ('2023-03-20'). The file is written once by a build and opened read-only
 (``immutable``) after that.
@@ -27,16 +35,26 @@ import re
 import sqlite3
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, get_args
 
 import numpy as np
 
+from briefqa.choices import Role
 from briefqa.hashing import text_sha256
 from briefqa.options import Filters
-from briefqa.records import Briefing, ParsedTranscript, Passage, Turn
+from briefqa.records import (
+    Briefing,
+    BriefingSummary,
+    ParsedTranscript,
+    Passage,
+    Person,
+    SpeakerSummary,
+    Turn,
+    speaker_titles,
+)
 
 CONTENT = "content.sqlite"
-SCHEMA_VERSION = 2  # 2: passages.digest
+SCHEMA_VERSION = 2  # 2: passages.digest; text kept once (briefings.text), passages and turns slice it
 # Schema 1 (no digests) is still read by a build, for the vectors it can reuse; never by a search.
 READABLE_SCHEMAS = (1, 2)
 
@@ -54,7 +72,7 @@ CREATE TABLE passages (
     row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, briefing_id TEXT NOT NULL, turn INTEGER NOT NULL,
     part INTEGER NOT NULL, speaker TEXT NOT NULL, role TEXT NOT NULL, held_on TEXT,
     char_start INTEGER NOT NULL, char_end INTEGER NOT NULL, answers_turn INTEGER, question_outlet TEXT,
-    question_text TEXT, text TEXT NOT NULL, embedded_key TEXT NOT NULL, digest TEXT NOT NULL
+    embedded_key TEXT NOT NULL, digest TEXT NOT NULL
 );
 CREATE INDEX passages_speaker ON passages (speaker);
 CREATE INDEX passages_role ON passages (role);
@@ -62,6 +80,12 @@ CREATE INDEX passages_held_on ON passages (held_on);
 CREATE INDEX passages_briefing ON passages (briefing_id);
 CREATE INDEX passages_question_outlet ON passages (question_outlet);
 CREATE TABLE transcripts (id TEXT PRIMARY KEY, parsed TEXT NOT NULL);
+CREATE VIEW passage_texts AS SELECT
+    p.row, p.id, p.briefing_id, b.title AS briefing_title, p.held_on, p.turn, p.part, p.speaker, p.role,
+    substr(b.text, p.char_start + 1, p.char_end - p.char_start) AS text, p.char_start, p.char_end,
+    p.answers_turn, p.question_outlet, substr(b.text, q.char_start + 1, q.char_end - q.char_start) AS question_text
+FROM passages p JOIN briefings b ON b.id = p.briefing_id
+LEFT JOIN turns q ON q.briefing_id = p.briefing_id AND q.turn = p.answers_turn;
 """
 
 _TABLE_COLUMNS = {
@@ -71,16 +95,36 @@ _TABLE_COLUMNS = {
     "turns": ["briefing_id", "turn", "speaker", "role", "char_start", "char_end", "answers_turn"],
     "passages": [
         "row", "id", "briefing_id", "turn", "part", "speaker", "role", "held_on", "char_start", "char_end",
-        "answers_turn", "question_outlet", "question_text", "text", "embedded_key", "digest",
+        "answers_turn", "question_outlet", "embedded_key", "digest",
     ],
     "transcripts": ["id", "parsed"],
+    "passage_texts": [
+        "row", "id", "briefing_id", "briefing_title", "held_on", "turn", "part", "speaker", "role", "text",
+        "char_start", "char_end", "answers_turn", "question_outlet", "question_text",
+    ],
 }  # fmt: skip
-_SCHEMA_1_COLUMNS = _TABLE_COLUMNS | {"passages": _TABLE_COLUMNS["passages"][:-1]}
+# Schema 1 (format 4) kept each passage's text and question in its row, and had no digests.
+_SCHEMA_1_COLUMNS = {name: columns for name, columns in _TABLE_COLUMNS.items() if name != "passage_texts"} | {
+    "passages": [
+        "row", "id", "briefing_id", "turn", "part", "speaker", "role", "held_on", "char_start", "char_end",
+        "answers_turn", "question_outlet", "question_text", "text", "embedded_key",
+    ],
+}  # fmt: skip
 
-_PASSAGE_COLUMNS = (
-    "p.id, p.briefing_id, b.title, p.held_on, p.turn, p.part, p.speaker, p.role, p.text, p.char_start, "
-    "p.char_end, p.answers_turn, p.question_outlet, p.question_text"
+# A passage as read: its row, its fields in _passage's order, then its text and its question's (schema 1)
+# or where its question lies in its briefing's text (the question turn's offsets), for _read_passages to
+# slice. Slicing in Python reads each briefing's text once; SQL's substr (passage_texts, for people)
+# reads it once a passage: several times slower over every passage of an index.
+_PASSAGE_FIELDS = (
+    "p.row, p.id, p.briefing_id, b.title, p.held_on, p.turn, p.part, p.speaker, p.role, p.char_start, p.char_end, "
+    "p.answers_turn, p.question_outlet"
 )
+_READ_PASSAGES = {
+    SCHEMA_VERSION: f"SELECT {_PASSAGE_FIELDS}, q.char_start, q.char_end FROM passages p "
+    "JOIN briefings b ON b.id = p.briefing_id "
+    "LEFT JOIN turns q ON q.briefing_id = p.briefing_id AND q.turn = p.answers_turn",
+    1: f"SELECT {_PASSAGE_FIELDS}, p.text, p.question_text FROM passages p JOIN briefings b ON b.id = p.briefing_id",
+}
 
 
 class RowFacts(NamedTuple):
@@ -123,7 +167,8 @@ def embedded_key(p: Passage) -> str:
 def write_content(
     file: Path, transcripts: list[ParsedTranscript], briefings: list[Briefing], passages: list[Passage]
 ) -> None:
-    """Write every briefing, turn and passage (passages in vector order) into a new file."""
+    """Write every briefing, turn and passage (passages in vector order) into a new file. A passage's
+    text and a turn's are not written: each is the slice of its briefing's text at its offsets."""
     db = sqlite3.connect(file)
     try:
         db.executescript(_SCHEMA)
@@ -149,19 +194,18 @@ def write_content(
             ],
         )
         db.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     row, p.id, p.briefing_id, p.turn_index, p.part, p.speaker, p.role, _iso(p.held_on),
-                    p.char_start, p.char_end, p.answers_turn, p.question_outlet, p.question_text, p.text,
-                    embedded_key(p), passage_digest(p),
+                    p.char_start, p.char_end, p.answers_turn, p.question_outlet, embedded_key(p), passage_digest(p),
                 )
                 for row, p in enumerate(passages)
             ],
         )  # fmt: skip
         db.executemany(
             "INSERT INTO transcripts VALUES (?, ?)",
-            [(t.id, t.model_dump_json()) for t in transcripts],
+            [(t.id, t.model_dump_json(exclude={"turns": {"__all__": {"text"}}})) for t in transcripts],
         )
         db.commit()
     finally:
@@ -209,20 +253,33 @@ class ContentStore:
         if not rows:
             return []
         marks = ",".join("?" * len(rows))
-        found = {
-            r[0]: _passage(r[1:])
-            for r in self._db.execute(
-                f"SELECT p.row, {_PASSAGE_COLUMNS} FROM passages p JOIN briefings b ON b.id = p.briefing_id "
-                f"WHERE p.row IN ({marks})",
-                rows,
-            )
-        }
+        found = {p[0]: p[1] for p in self._read_passages(f"WHERE p.row IN ({marks})", rows)}
         return [found[row] for row in rows]
 
+    def _read_passages(
+        self, where: str, values: list, texts: dict[str, str] | None = None
+    ) -> list[tuple[int, Passage]]:
+        """(row, passage) of the passages ``where`` selects, their texts sliced from ``texts`` (briefing id ->
+        text; by default read for the briefings they are in)."""
+        found = self._db.execute(f"{_READ_PASSAGES[self.schema]} {where}", values).fetchall()
+        if self.schema != SCHEMA_VERSION:  # schema 1 kept the texts
+            return [(r[0], _passage(r[1:-2], r[-2], r[-1])) for r in found]
+        if texts is None:
+            wanted = sorted({r[2] for r in found})
+            marks = ",".join("?" * len(wanted))
+            texts = dict(self._db.execute(f"SELECT id, text FROM briefings WHERE id IN ({marks})", wanted))
+        passages = []
+        for r in found:
+            text = texts[r[2]]
+            question = _slice(text, r[-2], r[-1], r[1]) if r[-2] is not None else None
+            passages.append((r[0], _passage(r[1:-2], _slice(text, r[9], r[10], r[1]), question)))
+        return passages
+
     def check_cited(self, passages: list[Passage], corpus: dict[str, str]) -> None:
-        """Raise DamagedContent unless each passage is what was indexed: its row's digest, and its
-        text the slice of its transcript at its offsets, the transcript the one whose sha256 the
-        manifest records (``corpus``: briefing id -> sha256)."""
+        """Raise DamagedContent unless each passage is what was indexed: its row's digest (which
+        covers its text and offsets: an offset edited slices another text), and its text the slice
+        of its transcript at its offsets, the transcript the one whose sha256 the manifest records
+        (``corpus``: briefing id -> sha256)."""
         wanted = sorted({p.briefing_id for p in passages})
         marks = ",".join("?" * len(wanted))
         texts = dict(self._db.execute(f"SELECT id, text FROM briefings WHERE id IN ({marks})", wanted))
@@ -246,8 +303,12 @@ class ContentStore:
         for bid, officials, chair in self._db.execute(
             f"SELECT id, officials, chair FROM briefings WHERE id IN ({marks})", briefing_ids
         ):
-            people = json.loads(officials) + ([json.loads(chair)] if chair else [])
-            titles |= {(bid, p["name"]): p["title"] for p in people if p.get("title")}
+            try:
+                people = [Person.model_validate(o) for o in json.loads(officials)]
+                chair_person = Person.model_validate_json(chair) if chair else None
+            except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+                raise DamagedContent(f"the speakers of briefing '{bid}' are not the ones indexed") from None
+            titles |= {(bid, name): title for name, title in speaker_titles(people, chair_person).items()}
         return titles
 
     def briefing(self, briefing_id: str) -> Briefing | None:
@@ -281,10 +342,45 @@ class ContentStore:
             text=text,
         )
 
+    def briefing_summaries(self) -> list[BriefingSummary]:
+        """Every briefing without its turns and text, in the order built (``briefqa briefings``)."""
+        query = (
+            "SELECT id, title, held_on, published_on, source, chair, officials, outlets, "
+            "(SELECT count(*) FROM turns t WHERE t.briefing_id = b.id) FROM briefings b ORDER BY position"
+        )
+        summaries = []
+        for bid, title, held_on, published_on, source, chair, officials, outlets, turn_count in self._db.execute(query):
+            try:
+                summaries.append(
+                    BriefingSummary(
+                        id=bid, title=title, held_on=held_on, published_on=published_on, source=source,
+                        chair=json.loads(chair) if chair else None, officials=json.loads(officials),
+                        outlets=json.loads(outlets), turn_count=turn_count,
+                    )
+                )  # fmt: skip
+            except (ValueError, TypeError):  # JSON or a value that is not what was indexed
+                raise DamagedContent(f"the row of briefing '{bid}' is not the one indexed") from None
+        return summaries
+
+    def speakers(self, role: Role | None = None) -> list[SpeakerSummary]:
+        """Each name turns are given to, per role (only ``role``'s when given), with how many turns
+        and briefings: officials, chairs, then reporters, each most turns first."""
+        where, values = ("WHERE role = ?", [role]) if role else ("", [])
+        rows = self._db.execute(
+            f"SELECT speaker, role, count(*), count(DISTINCT briefing_id) FROM turns {where} GROUP BY speaker, role",
+            values,
+        )
+        try:
+            found = [SpeakerSummary(name=n, role=r, turns=t, briefings=b) for n, r, t, b in rows]
+        except ValueError:  # a role that is none of the three: the turns table was edited
+            raise DamagedContent("the turns' speakers or roles are not the ones indexed") from None
+        order = {name: i for i, name in enumerate(get_args(Role))}
+        return sorted(found, key=lambda s: (order[s.role], -s.turns, s.name.casefold()))
+
     def all_passages(self) -> list[Passage]:
         """Every passage, in row order (for evaluation and tools; a search never needs this)."""
-        query = f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN briefings b ON b.id = p.briefing_id ORDER BY p.row"
-        return [_passage(r) for r in self._db.execute(query)]
+        texts = self.texts() if self.schema == SCHEMA_VERSION else None
+        return [p for _, p in self._read_passages("ORDER BY p.row", [], texts)]
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
         """Boolean row mask of the passages that pass every filter; None when nothing is filtered."""
@@ -371,12 +467,14 @@ class ContentStore:
         return [r[0] for r in self._db.execute("SELECT embedded_key FROM passages ORDER BY row")]
 
     def transcripts(self) -> list[ParsedTranscript]:
+        """The parser's output for every briefing, each turn's text the slice of the briefing's text
+        at its offsets (schema 1 kept a copy in the JSON: the same slice)."""
         texts = self.texts()
         parsed = []
         for briefing_id, data in self._db.execute(
             "SELECT t.id, t.parsed FROM transcripts t JOIN briefings b ON b.id = t.id ORDER BY b.position"
         ):
-            parsed.append(ParsedTranscript.model_validate(json.loads(data) | {"text": texts[briefing_id]}))
+            parsed.append(ParsedTranscript.model_validate(_with_turn_texts(json.loads(data), texts[briefing_id])))
         return parsed
 
     def briefing_order(self) -> list[str]:
@@ -386,9 +484,27 @@ class ContentStore:
         self._db.close()
 
 
-def _passage(r: tuple) -> Passage:
+def _with_turn_texts(parsed: object, text: str) -> object:
+    """A parsed transcript's JSON with the transcript's text, and each turn's: the slice at its
+    offsets. What is not the JSON of one is left for validation to refuse."""
+    if not isinstance(parsed, dict):
+        return parsed
+    turns = parsed.get("turns")
+    for turn in turns if isinstance(turns, list) else []:
+        if isinstance(turn, dict) and all(type(turn.get(key)) is int for key in ("char_start", "char_end")):
+            turn["text"] = text[turn["char_start"] : turn["char_end"]]
+    return parsed | {"text": text}
+
+
+def _slice(text: str, start: object, end: object, passage_id: str) -> str:
+    if type(start) is not int or type(end) is not int:  # an offset edited into something else
+        raise DamagedContent(f"passage {passage_id} is not the one indexed")
+    return text[start:end]
+
+
+def _passage(r: tuple, text: str, question_text: str | None) -> Passage:
     return Passage(
         id=r[0], briefing_id=r[1], briefing_title=r[2], held_on=r[3], turn_index=r[4], part=r[5], speaker=r[6],
-        role=r[7], text=r[8], char_start=r[9], char_end=r[10], answers_turn=r[11], question_outlet=r[12],
-        question_text=r[13],
+        role=r[7], char_start=r[8], char_end=r[9], answers_turn=r[10], question_outlet=r[11], text=text,
+        question_text=question_text,
     )  # fmt: skip

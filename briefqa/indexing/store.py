@@ -32,7 +32,7 @@ import sqlite3
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -127,6 +127,10 @@ class Manifest(BaseModel):
     chunking: ChunkSettings
     faiss_index: FaissKind = "flat"
     corpus: dict[str, str] = Field(description="Briefing id -> sha256 of its transcript text.")
+    readings: dict[str, str] = Field(
+        default_factory=dict,
+        description="Briefing id -> sha256 of what was read of it: text, and what was parsed from it and its sidecar.",
+    )
     corpus_paths: list[str] = Field(
         default_factory=list, description="The files and directories the index was built from (and added)."
     )
@@ -154,7 +158,34 @@ class Manifest(BaseModel):
         }
         if self.parsers:  # absent from indexes built before parsers had versions
             shaping["parsers"] = dict(sorted(self.parsers.items()))
+        if self.readings:  # absent before format 5
+            shaping["readings"] = dict(sorted(self.readings.items()))
         return text_sha256(json.dumps(shaping, sort_keys=True))
+
+
+def require_model(
+    path: Path | str,
+    manifest: Manifest,
+    model: str | ModelInfo,
+    dimension: int | None = None,
+    held_in: str | None = None,
+) -> None:
+    """The one check that an index was built with a model, else an IndexLoadError "it was built
+    with model 'X', not 'Y'": by its name (and its ``dimension``, when given), or, given a
+    ModelInfo, by all the manifest records of it (its weights' sha256 too). ``held_in``: the index's
+    own file that holds the model (its ONNX encoder), which is then what is wrong."""
+    built = manifest.model
+    if isinstance(model, ModelInfo):
+        same, name = model == built, model.name
+    else:
+        same, name = model == built.name and dimension in (None, built.dimension), model
+    if not same:
+        reason = f"it was built with model '{built.name}', not '{name}'"
+        if name == built.name:
+            reason = f"it was built with another '{name}' (other weights or another dimension)"
+        if held_in is not None:
+            reason = f"{held_in} holds an encoder for another model than '{built.name}'"
+        raise IndexLoadError(path, reason, manifest.corpus_paths)
 
 
 def write_index(
@@ -172,7 +203,7 @@ def write_index(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        os.chmod(tmp, _directory_mode(out))  # mkdtemp's 700 would replace the user's permissions
+        _keep_owner_and_mode(out, tmp)  # mkdtemp's 700 would replace the user's permissions
         write_content(tmp / CONTENT, transcripts, briefings, passages)
         vectors.save(tmp / VECTORS)
         sentences.save(tmp / SENTENCES, tmp / SENTENCE_STARTS)
@@ -217,9 +248,11 @@ def write_lock(out: Path) -> Iterator[None]:
         if err.errno == errno.EISDIR:
             raise IndexWriteError(lock, "is a directory, not briefqa's lock file; remove it and run again") from None
         raise IndexWriteError.from_os_error(err, lock) from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    found = os.fstat(fd)
+    if not stat.S_ISREG(found.st_mode) or found.st_nlink != 1:
         os.close(fd)
-        raise IndexWriteError(lock, "is not a plain file, so it is not briefqa's lock file; remove it and run again")
+        kind = "has other names (hard links)" if stat.S_ISREG(found.st_mode) else "is not a plain file"
+        raise IndexWriteError(lock, f"{kind}, so it is not briefqa's lock file; remove it and run again")
     with open(fd, "r+", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -258,7 +291,7 @@ def index_target(out: Path | str) -> Path:
             "built (the directory that holds manifest.json)",
         )
     if not is_index_directory(out):
-        found = sorted(p.name for p in out.iterdir())
+        found = foreign_entries(out) or sorted(p.name for p in out.iterdir())
         shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
         raise IndexWriteError(
             out,
@@ -269,12 +302,23 @@ def index_target(out: Path | str) -> Path:
     return out
 
 
+# What a build writes into an index directory (and nothing else): a directory holding anything
+# more holds the user's files too, which a build, replacing the whole directory, would delete.
+INDEX_ENTRIES = {MANIFEST, CONTENT, VECTORS, SENTENCES, SENTENCE_STARTS, BM25_DIR, ONNX_DIR, ".gitignore"}
+
+
+def foreign_entries(path: Path) -> list[str]:
+    """The entries of an index directory that a build did not write there (sorted)."""
+    return sorted(p.name for p in path.iterdir() if p.name not in INDEX_ENTRIES)
+
+
 def is_index_directory(path: Path) -> bool:
     """Whether ``path`` is empty or holds an index briefqa made (its marker .gitignore, or a
-    manifest with a fingerprint), however damaged the rest is."""
-    entries = list(path.iterdir())
-    if not entries:
+    manifest with a fingerprint), however damaged the rest is, and nothing else."""
+    if not any(path.iterdir()):
         return True
+    if foreign_entries(path):
+        return False
     marker = path / ".gitignore"
     try:
         if marker.is_file() and not marker.is_symlink() and marker.read_text("utf-8")[:80].startswith(_GITIGNORE_MARK):
@@ -288,12 +332,19 @@ def is_index_directory(path: Path) -> bool:
     return False
 
 
-def _directory_mode(out: Path) -> int:
-    """The permissions of the index directory being replaced; for a new one, what the umask allows."""
+def _keep_owner_and_mode(out: Path, new: Path) -> None:
+    """Give ``new`` the permissions and group of the index directory it replaces (a shared
+    index's group and setgid bit), before anything is written into it; for a new index, what the
+    umask allows."""
     try:
-        return stat.S_IMODE(out.stat().st_mode)
+        before = out.stat()
     except OSError:
-        return 0o777 & ~_umask()
+        os.chmod(new, 0o777 & ~_umask())
+        return
+    if before.st_gid != new.stat().st_gid:
+        with suppress(OSError):  # only the owner or root may: otherwise the parent's group
+            os.chown(new, -1, before.st_gid)
+    os.chmod(new, stat.S_IMODE(before.st_mode))
 
 
 def record_sources(path: Path, manifest: Manifest) -> None:
@@ -371,6 +422,10 @@ def read_manifest(path: Path, earlier_format: bool = False, check_files: bool = 
         hint = f"; the index is the directory that holds it: {parent}" if (parent / MANIFEST).is_file() else ""
         raise IndexLoadError(path, f"a file, not an index directory{hint}", rebuildable=False)
     if not (path / MANIFEST).exists():
+        if path.is_symlink() and not path.exists():
+            raise IndexLoadError(
+                path, "a symbolic link that leads nowhere (a loop, or its target is gone)", rebuildable=False
+            )
         if not path.exists():
             raise IndexLoadError(path, "no index here")
         raise IndexLoadError(path, f"{MANIFEST} is missing, so this is not a briefqa index (or it is damaged)")

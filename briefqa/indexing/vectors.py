@@ -33,7 +33,10 @@ UNIT_TOLERANCE = 1e-2
 def sound_rows(vectors: np.ndarray) -> np.ndarray:
     """Boolean mask of the rows that are vectors an encoder could have made: finite, unit length.
     NaN, infinite or zero rows (a damaged file, a killed write) are not."""
-    vectors = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if not len(vectors):
+        return np.zeros(0, dtype=bool)
+    vectors = vectors.reshape(len(vectors), -1)
     with np.errstate(invalid="ignore", over="ignore"):
         norms = np.linalg.norm(vectors, axis=1)
         return np.isfinite(vectors).all(axis=1) & (np.abs(norms - 1) <= UNIT_TOLERANCE)
@@ -87,6 +90,15 @@ class VectorIndex:
         if not self.count:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self._faiss.reconstruct_n(0, self.count)
+
+    def unsound_rows(self, chunk: int = 8192) -> np.ndarray:
+        """The rows whose vectors are not finite unit vectors (``sound_rows``), read a chunk at a
+        time: a damaged file, found without holding every vector at once."""
+        bad = [
+            start + np.flatnonzero(~sound_rows(self._faiss.reconstruct_n(start, min(chunk, self.count - start))))
+            for start in range(0, self.count, chunk)
+        ]
+        return np.concatenate([np.zeros(0, dtype=np.int64), *bad])
 
     def vectors(self, rows: list[int]) -> np.ndarray:
         """The stored vectors of these rows."""
@@ -172,6 +184,11 @@ class SentenceVectors:
         return len(self._starts) - 1
 
     @property
+    def count(self) -> int:
+        """Sentences stored."""
+        return int(self._shape[0])
+
+    @property
     def dimension(self) -> int:
         return int(self._shape[1])
 
@@ -189,6 +206,17 @@ class SentenceVectors:
             and int(starts[-1]) == self._shape[0]
         )
 
+    def unsound_passages(self, chunk: int = 65536) -> np.ndarray:
+        """The passage rows any of whose sentence vectors is not a finite unit vector, read a chunk
+        of sentences at a time."""
+        total = self._shape[0]
+        bad = [
+            start + np.flatnonzero(~sound_rows(self._rows(start, min(start + chunk, total))))
+            for start in range(0, total, chunk)
+        ]
+        sentences = np.concatenate([np.zeros(0, dtype=np.int64), *bad])
+        return np.unique(np.searchsorted(self._starts, sentences, side="right") - 1)
+
     def blocks(self) -> list[np.ndarray]:
         """Every passage's sentence vectors, in row order (for a build to reuse)."""
         return np.split(self._rows(0, self._shape[0]).astype(np.float32), self._starts[1:-1])
@@ -199,7 +227,7 @@ class SentenceVectors:
             return np.zeros(0)
         blocks = [self._rows(int(self._starts[row]), int(self._starts[row + 1])) for row in rows]
         stacked = np.concatenate(blocks).astype(np.float32)
-        if not np.isfinite(stacked).all():
-            raise ValueError("sentence vectors that are not numbers")
+        if not sound_rows(stacked).all():
+            raise ValueError("sentence vectors that are not finite unit vectors")
         similarities = stacked @ query_vector
         return np.maximum.reduceat(similarities, np.cumsum([0] + [len(b) for b in blocks[:-1]]))

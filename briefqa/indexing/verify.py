@@ -26,7 +26,6 @@ from briefqa.indexing.store import (
     read_vectors,
     rebuild_command,
 )
-from briefqa.indexing.vectors import sound_rows
 
 PASSAGES_AT_ONCE = 2000  # passages checked per read: the archive's 100k in ~50 reads, little memory
 
@@ -93,18 +92,18 @@ def _check_content(path: Path, manifest, report: VerifyReport) -> None:
 
 
 def _check_vectors(path: Path, manifest, report: VerifyReport) -> None:
-    vectors = read_vectors(path, manifest).all_vectors()
-    bad = np.flatnonzero(~sound_rows(vectors))
+    vectors = read_vectors(path, manifest)
+    bad = vectors.unsound_rows()
     if len(bad):
         report.problems.append(f"vectors.faiss: {len(bad)} vector(s) are not unit vectors (rows {_rows(bad)})")
-    sentences = read_sentences(path, manifest).blocks()
-    bad_passages = [row for row, block in enumerate(sentences) if not sound_rows(block).all()]
-    if bad_passages:
+    sentences = read_sentences(path, manifest)
+    bad_passages = sentences.unsound_passages()
+    if len(bad_passages):
         report.problems.append(
             f"sentences.npy: the sentence vectors of {len(bad_passages)} passage(s) are not unit vectors "
-            f"(rows {_rows(np.array(bad_passages))})"
+            f"(rows {_rows(bad_passages)})"
         )
-    report.vectors = len(vectors) + sum(map(len, sentences))
+    report.vectors = vectors.count + sentences.count
 
 
 def _check_other_parts(path: Path, manifest, report: VerifyReport) -> None:

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from briefqa.records import speaker_titles
 from briefqa.searching.cite import GOOD_MATCH, SearchResult
 from briefqa.terminal_text import command, printable
 
@@ -204,8 +205,7 @@ def print_turns(console: Any, briefing: Any, turns: list[Any], focus: int | None
     the ``focus`` turn's label stands out."""
     from rich.text import Text
 
-    people = [*briefing.officials, *([briefing.chair] if briefing.chair else [])]
-    titles = {p.name: p.title for p in people if p.title}
+    titles = speaker_titles(briefing.officials, briefing.chair)
     console.print(Text(printable(briefing.title), style="bold"))
     console.print(Text(f"held {briefing.held_on or '?'} · published {briefing.published_on or '?'}", style="dim"))
     console.print(Text(printable(briefing.source), style="dim"), overflow="fold")
@@ -263,6 +263,10 @@ def print_text(console: Any, results: list[SearchResult], index: Path | str | No
             line(f"    also matched: {len(r.more)} more {noun} of this turn{parts}", "dim")
         # One line, however long: a command broken inside an id cannot be pasted back.
         index_words = ["--index", index] if index else []
-        show = "    " + command("briefqa", "show", r.briefing_id, "--turn", r.turn_index, *index_words)
+        options = ["--turn", r.turn_index, *index_words]
+        if r.briefing_id.startswith("-"):  # it would read as an option: after '--' it is an argument
+            show = "    " + command("briefqa", "show", *options, "--", r.briefing_id)
+        else:
+            show = "    " + command("briefqa", "show", r.briefing_id, *options)
         console.print(Text(show, style="dim"), no_wrap=True, overflow="ignore", crop=False)
         console.print()

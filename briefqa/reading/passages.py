@@ -38,7 +38,11 @@ TokenCounter = Callable[[str], int]
 # A sentence ends at . ! or ? (and any closing quote) followed by space. How sentences split
 # decides which vectors an index holds: a change here goes with a new store.FORMAT_VERSION.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+")
-MIN_SENTENCE_WORDS = 4  # a shorter sentence ("Thank you.", "Yes.") is embedded with the one before
+# A sentence of fewer words ("Thank you.", "Yes.") gets no vector of its own: it is embedded with
+# the one before, as too little to match a question by. Like _SENTENCE_END this decides which
+# vectors an index holds. Not the rule for what a reader is shown: a highlight is lengthened by
+# its characters (briefqa.searching.cite.SHORT_HIGHLIGHT_CHARS), at search time, in no index.
+SENTENCE_VECTOR_MIN_WORDS = 4
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -58,7 +62,7 @@ def sentence_texts(passage: Passage) -> list[str]:
     sentences: list[str] = []
     for start, end in sentence_spans(passage.text):
         words = passage.text[start:end].split()
-        if sentences and len(words) < MIN_SENTENCE_WORDS:
+        if sentences and len(words) < SENTENCE_VECTOR_MIN_WORDS:
             sentences[-1] += " " + " ".join(words)
         else:
             sentences.append(" ".join(words))

@@ -1,5 +1,6 @@
-"""Cited results: one per turn, its best passage with who said it, when, where, and the sentence
-that answers; the turn's other matching passages beside it."""
+"""Cited results (the pipeline's last step): one per turn, its best passage with who said it,
+when, where, a calibrated confidence and the sentence that answers; the turn's other matching
+passages beside it. ``SearchResults`` is the list a search returns."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from briefqa.choices import Role
 from briefqa.reading.passages import sentence_spans
 from briefqa.records import Passage
 
-SHORT_SENTENCE = 80  # a highlight this short takes the next sentence along
-MIN_WORDS = 8
+# A highlight of fewer characters takes the next sentence along: what a reader needs to see an
+# answer in context. A choice of display, made at search time; not the index's rule for which
+# sentences get a vector of their own (briefqa.reading.passages.SENTENCE_VECTOR_MIN_WORDS), which
+# changes what an index holds. Either may change without the other.
+SHORT_HIGHLIGHT_CHARS = 80
+MIN_WORDS = 8  # with no word of the query in any sentence, the first of at least this many is the highlight
 
 
 # Confidence that a passage answers a question: a logistic model of its cosine similarity to the
@@ -110,7 +115,7 @@ def pick_highlight(text: str, score_sentences: Callable[[list[str]], np.ndarray]
         scores = np.array([len(s.split()) >= MIN_WORDS for s in sentences], dtype=float)
     best = int(np.argmax(scores))
     start, end = spans[best]
-    if end - start < SHORT_SENTENCE and best + 1 < len(spans):
+    if end - start < SHORT_HIGHLIGHT_CHARS and best + 1 < len(spans):
         end = spans[best + 1][1]
     return start, end
 
@@ -175,3 +180,16 @@ def to_dataframe(results: list[SearchResult]):
     except ImportError:
         raise ImportError("to_dataframe needs pandas: pip install 'briefqa[pandas]'") from None
     return pd.DataFrame([r.model_dump() for r in results])
+
+
+class SearchResults(list[SearchResult]):
+    """A list of SearchResult, best first."""
+
+    @property
+    def good_match(self) -> bool:
+        """Whether any result is likely to answer the question (confidence at least GOOD_MATCH).
+        False when the best of them is only the best of a bad lot."""
+        return any(r.confidence >= GOOD_MATCH for r in self)
+
+    def to_dataframe(self):
+        return to_dataframe(self)

@@ -1,8 +1,10 @@
-"""What a question says besides its words: the time it is about, and whether it asks what was asked.
+"""What a question says besides its words, read once (``read_cues``): the time it is about, whether
+it asks what was asked (and which outlet it names), whether it asks for a figure.
 
-Hybrid search turns both into soft preferences (``briefqa.searching.rankings.adjust``), never into filters
-the user did not ask for: "in spring 2022" favours briefings held then, but a far better answer
-from another time still comes first.
+Which of these are read is ``SearchOptions.question`` (``QuestionRules``, a switch each). Hybrid
+search turns them into soft preferences (``briefqa.searching.rankings``), never into filters the
+user did not ask for: "in spring 2022" favours briefings held then, but a far better answer from
+another time still comes first.
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ import re
 from datetime import date, timedelta
 from typing import NamedTuple
 
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october"]
-_MONTHS += ["november", "december"]
-MONTHS = {name: number for number, name in enumerate(_MONTHS, start=1)}
-MONTHS |= {name[:3]: number for name, number in MONTHS.items() if name != "may"} | {"sept": 9}
+from briefqa.dates import MONTH_NAMES, MONTHS
+from briefqa.options import QuestionRules
+
 SEASONS = {"spring": (3, 5), "summer": (6, 8), "fall": (9, 11), "autumn": (9, 11), "winter": (12, 2)}
 # Parts of a year, as months: "early 2022" is January to April.
 PARTS = {"early": (1, 4), "beginning": (1, 3), "start": (1, 3), "mid": (5, 8), "middle": (5, 8), "late": (9, 12)}
@@ -23,8 +24,7 @@ PARTS |= {"end": (10, 12)}
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "1": 0, "2": 1, "3": 2, "4": 3}
 
 _YEAR = r"((?:19|20)\d\d)"
-_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
-_MONTH_YEAR = re.compile(rf"\b(early|mid|late)?[- ]?({_MONTH_NAMES})\.?,? (?:of )?{_YEAR}\b")
+_MONTH_YEAR = re.compile(rf"\b(early|mid|late)?[- ]?({MONTH_NAMES})\.?,? (?:of )?{_YEAR}\b")
 _SEASON_YEAR = re.compile(rf"\b({'|'.join(SEASONS)})(?: of)? {_YEAR}\b")
 _HALF_YEAR = re.compile(rf"\b(?:(first|second) (?:half|six months)(?: of)?|h([12])) {_YEAR}\b")
 _QUARTER_YEAR = re.compile(rf"\b(?:(first|second|third|fourth)[- ]quarter(?: of)?|q([1-4])) {_YEAR}\b")
@@ -41,10 +41,11 @@ def _month_end(year: int, month: int) -> date:
     return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
 
 
-def date_window(question: str) -> tuple[date, date] | None:
+def date_window(question: str, year_reaches_next_q1: bool = True) -> tuple[date, date] | None:
     """The days a question is anchored to ("in October 2022", "the first half of 2021", "Q1 2024",
     "late 2021", "spring 2023", "in 2022"), first and last inclusive; None when it names no time.
-    The most specific phrase wins. A whole year reaches into the next year's first quarter."""
+    The most specific phrase wins. A whole year reaches into the next year's first quarter, unless
+    ``year_reaches_next_q1`` is off."""
     text = question.casefold()
     if found := _MONTH_YEAR.search(text):
         part, month, year = found.group(1), MONTHS[found.group(2)], int(found.group(3))
@@ -71,7 +72,7 @@ def date_window(question: str) -> tuple[date, date] | None:
     if found := _IN_YEAR.search(text):
         year = int(found.group(1))
         # and its first quarter after: a year's totals are given then ("How much ... in 2022?")
-        return date(year, 1, 1), date(year + 1, 3, 31)
+        return date(year, 1, 1), date(year + 1, 3, 31) if year_reaches_next_q1 else date(year, 12, 31)
     return None
 
 
@@ -93,17 +94,28 @@ def asks_what_was_asked(question: str) -> bool:
 
 
 class QuestionCues(NamedTuple):
-    """What a question says besides its words, read once for hybrid's preferences."""
+    """What a question says besides its words, read once; a rule switched off reads as nothing."""
 
     window: tuple[date, date] | None  # the days it names (date_window)
     asks_what_was_asked: bool
     text: str  # casefolded, to find the names it holds
+    asks_for_a_figure: bool = False
+    reads_names: bool = True  # QuestionRules.names_an_outlet
 
     def names(self, speaker: str) -> bool:
         """Whether the question names this speaker ("What did Yicai.com ask ..."), as whole words."""
+        if not self.reads_names:
+            return False
         return re.search(rf"(?<!\w){re.escape(speaker.casefold())}(?!\w)", self.text) is not None
 
 
-def read_cues(question: str) -> QuestionCues:
-    """Everything hybrid search reads of a question besides its words."""
-    return QuestionCues(date_window(question), asks_what_was_asked(question), question.casefold())
+def read_cues(question: str, rules: QuestionRules | None = None) -> QuestionCues:
+    """Everything search reads of a question besides its words, as ``rules`` allow (default: all)."""
+    rules = rules or QuestionRules()
+    return QuestionCues(
+        window=date_window(question, rules.year_reaches_next_q1) if rules.dates else None,
+        asks_what_was_asked=rules.asks_what_was_asked and asks_what_was_asked(question),
+        text=question.casefold(),
+        asks_for_a_figure=rules.asks_for_a_figure and asks_for_a_figure(question),
+        reads_names=rules.names_an_outlet,
+    )

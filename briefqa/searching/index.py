@@ -1,8 +1,11 @@
-"""Querying an index: load it, rank passages for a question, cite them.
+"""The query API: ``load_index`` and ``Index``, whose ``search``, ``search_passages``, ``rank`` and
+``rank_turns`` check their arguments and hand the question to the ranking pipeline
+(``briefqa.searching.pipeline``, where the steps are listed in order).
 
     import briefqa
     index = briefqa.load_index("index")
     results = index.search("exotic pets", k=5)
+    results = index.search("exotic pets", k=3, mode="bm25", speaker="li")
     results[0].citation, results[0].text
 
 Loading never builds; see ``briefqa.indexing.build`` for that.
@@ -14,16 +17,18 @@ import functools
 import os
 import sqlite3
 from collections.abc import Callable
-from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
+from briefqa.choices import Role
+from briefqa.hashing import text_sha256
 from briefqa.indexing.bm25 import Bm25Scorer
-from briefqa.indexing.content import CONTENT, ContentStore, DamagedContent, RowFacts
-from briefqa.indexing.embed import KNOWN_MODELS, ONNX_MODEL, Embedder, OnnxEncoder, QueryEncoderError, load_embedder
+from briefqa.indexing.content import CONTENT, ContentStore, DamagedContent
+from briefqa.indexing.embed import KNOWN_MODELS, Embedder, load_embedder
+from briefqa.indexing.onnx_encoder import ONNX_MODEL, OnnxEncoder, QueryEncoderError
 from briefqa.indexing.store import (
     ONNX_DIR,
     IndexLoadError,
@@ -33,17 +38,15 @@ from briefqa.indexing.store import (
     read_manifest,
     read_sentences,
     read_vectors,
+    require_model,
 )
 from briefqa.indexing.vectors import Ranking, SentenceVectors, VectorIndex
 from briefqa.options import Filters, SearchOptions
 from briefqa.paths import default_index_dir
-from briefqa.records import Briefing, Passage
-from briefqa.searching.cite import GOOD_MATCH, MatchEvidence, SearchResult, cite, match, pick_highlight, to_dataframe
-from briefqa.searching.cues import asks_for_a_figure, read_cues
-from briefqa.searching.rankings import FUSIONS, add_best_sentences, adjust, best, bm25_ranking, near
+from briefqa.records import Briefing, BriefingSummary, Passage, SpeakerSummary
+from briefqa.searching import pipeline
+from briefqa.searching.cite import SearchResults
 
-# Fused candidates whose sentences are scored: the best sentence reorders the head of the list.
-SENTENCE_CANDIDATES = 50
 # Loads that may meet a writer swapping in a new index before one reads a whole index.
 LOAD_ATTEMPTS = 3
 
@@ -64,19 +67,6 @@ def _reads_content(method: _Method) -> _Method:
             raise self._error(f"{CONTENT} is damaged") from None
 
     return reading  # type: ignore[return-value]
-
-
-class SearchResults(list[SearchResult]):
-    """A list of SearchResult, best first."""
-
-    @property
-    def good_match(self) -> bool:
-        """Whether any result is likely to answer the question (confidence at least GOOD_MATCH).
-        False when the best of them is only the best of a bad lot."""
-        return any(r.confidence >= GOOD_MATCH for r in self)
-
-    def to_dataframe(self):
-        return to_dataframe(self)
 
 
 class Index:
@@ -116,11 +106,11 @@ class Index:
             name = self.manifest.model.name
             if (onnx / ONNX_MODEL).exists():
                 try:
-                    self._embedder = OnnxEncoder(onnx)
+                    encoder = OnnxEncoder(onnx)
                 except QueryEncoderError as err:
                     raise self._error(f"{ONNX_DIR}/{err.name} is damaged") from None
-                if self._embedder.name != name or self._embedder.dimension != self.manifest.model.dimension:
-                    raise self._error(f"{ONNX_DIR}/ holds an encoder for another model than '{name}'")
+                require_model(self.path, self.manifest, encoder.name, encoder.dimension, held_in=f"{ONNX_DIR}/")
+                self._embedder = encoder
             elif name in KNOWN_MODELS:
                 self._embedder = load_embedder(name)
             else:
@@ -135,12 +125,7 @@ class Index:
 
     def use_embedder(self, embedder: Embedder) -> None:
         """Encode queries with this embedder (it must be the model the index was built with)."""
-        if embedder.name != self.manifest.model.name or embedder.dimension != self.manifest.model.dimension:
-            raise IndexLoadError(
-                self.path,
-                f"it was built with model '{self.manifest.model.name}', not '{embedder.name}'",
-                self.manifest.corpus_paths,
-            )
+        require_model(self.path, self.manifest, embedder.name, embedder.dimension)
         self._embedder = embedder
 
     @_reads_content
@@ -155,8 +140,23 @@ class Index:
 
     @_reads_content
     def briefing(self, briefing_id: str) -> Briefing | None:
-        """A briefing as indexed, with its turns (for reading around a citation); None if absent."""
-        return self.content.briefing(briefing_id)
+        """A briefing as indexed, with its turns (for reading around a citation); None if absent.
+        Its text is checked against the hash the manifest records: an edited one is never shown."""
+        found = self.content.briefing(briefing_id)
+        if found is not None and text_sha256(found.text) != self.manifest.corpus.get(briefing_id):
+            raise DamagedContent(f"the transcript of briefing '{briefing_id}' is not the one indexed")
+        return found
+
+    @_reads_content
+    def briefings(self) -> list[BriefingSummary]:
+        """Every briefing the index holds, without its turns and text, in the order built."""
+        return self.content.briefing_summaries()
+
+    @_reads_content
+    def speakers(self, role: Role | None = None) -> list[SpeakerSummary]:
+        """Each name turns are given to, per role, with its turns and briefings: the values that
+        ``Filters.speaker`` finds (and, for reporters, ``Filters.outlet``). Only ``role``'s when given."""
+        return self.content.speakers(role)
 
     @_reads_content
     def texts(self) -> dict[str, str]:
@@ -170,10 +170,13 @@ class Index:
         k: int = 5,
         options: SearchOptions | dict | None = None,
         query_vector: np.ndarray | None = None,
+        **settings: Any,
     ) -> Ranking:
-        """The k best passages as (row, score) pairs, best first: the ranking without citations."""
-        query, k, options = _checked(query, k, options)
-        return self._candidates(query, k, options, query_vector)[0][:k]
+        """The k best passages as (row, score) pairs, best first: the ranking without citations.
+        Options as in :meth:`search`."""
+        query, k, options = _checked(query, k, options, settings)
+        question = self._question(query, options, query_vector)
+        return [group[0] for group in pipeline.rank(self, question, k, options, per_turn=False)]
 
     @_reads_content
     def rank_turns(
@@ -182,135 +185,82 @@ class Index:
         k: int = 5,
         options: SearchOptions | dict | None = None,
         query_vector: np.ndarray | None = None,
+        **settings: Any,
     ) -> list[Ranking]:
         """The k best turns, each as its candidate passages (row, score), best first; a turn ranks
-        by its best passage. Five answers, not three pieces of one."""
-        query, k, options = _checked(query, k, options)
-        candidates, facts = self._candidates(query, k, options, query_vector)
-        if facts is None:
-            facts = self.content.facts([row for row, _ in candidates])
-        turns: dict[tuple[str, int], Ranking] = {}
-        for row, score in candidates:
-            turns.setdefault((facts[row].briefing_id, facts[row].turn), []).append((row, score))
-        return list(turns.values())[:k]
-
-    def _candidates(
-        self, query: str, k: int, options: SearchOptions, query_vector: np.ndarray | None
-    ) -> tuple[Ranking, dict[int, RowFacts] | None]:
-        """Every candidate passage, best first: at least k, and enough to group into k turns; with
-        the candidates' facts when hybrid read them (grouping needs them too)."""
-        if k < 1:
-            raise ValueError("k must be at least 1")
-        allowed = self.content.allowed_rows(options.filters)
-        depth = max(3 * k, options.depth)
-        if options.mode == "bm25":
-            return bm25_ranking(self.bm25.scores(query), depth, allowed), None
-        if query_vector is None:
-            query_vector = self.embedder.encode([query])[0]
-        dense = self.vectors.search(query_vector, depth, allowed)
-        if options.mode == "dense":
-            return dense, None
-        bm25_scores = self.bm25.scores(query)
-        bm25 = bm25_ranking(bm25_scores, depth, allowed)
-        cues = read_cues(query)
-        if not options.date_weight:
-            cues = cues._replace(window=None)
-        nearby = self._held_near(cues.window, options.filters) if cues.window else None
-        if nearby is not None:  # passages held near the question's dates join the candidates
-            dense = _joined(dense, self.vectors.search(query_vector, depth, nearby))
-            bm25 = _joined(bm25, bm25_ranking(bm25_scores, depth, nearby))
-        if options.figure_dense_weight is not None and asks_for_a_figure(query):
-            options = options.model_copy(update={"dense_weight": options.figure_dense_weight})
-        fused = FUSIONS[options.fusion](dense, bm25, options)
-        facts = self.content.facts(list(fused))
-        if options.sentence_weight and options.fusion == "weighted":  # a score, on the scale of weighted's
-            head = [row for row, _ in best(fused, SENTENCE_CANDIDATES)]
-            try:
-                best_sentence = dict(zip(head, self.sentences.best(head, query_vector)))
-            except ValueError:
-                raise self._error("sentences.npy is damaged (vectors that are not numbers)") from None
-            fused |= add_best_sentences({row: fused[row] for row in head}, best_sentence, facts, cues, options)
-        return best(adjust(fused, facts, cues, options), len(fused)), facts
-
-    def _held_near(self, window: tuple[date, date], filters: Filters) -> np.ndarray | None:
-        """Row mask of the passages held near a question's dates that pass the filters; None
-        when there are none."""
-        first, last = near(window)
-        first = max(first, filters.since) if filters.since else first
-        last = min(last, filters.until) if filters.until else last
-        if first > last:
-            return None
-        mask = self.content.allowed_rows(filters.model_copy(update={"since": first, "until": last}))
-        return mask if mask is not None and mask.any() else None
+        by its best passage. Five answers, not three pieces of one. Options as in :meth:`search`."""
+        query, k, options = _checked(query, k, options, settings)
+        return pipeline.rank(self, self._question(query, options, query_vector), k, options)
 
     @_reads_content
-    def search(self, query: str, k: int = 5, options: SearchOptions | dict | None = None) -> SearchResults:
+    def search(
+        self, query: str, k: int = 5, options: SearchOptions | dict | None = None, **settings: Any
+    ) -> SearchResults:
         """The k turns that best answer ``query``, each cited with its best passage and the turn's
-        other matching passages (``SearchResult.more``). Filters apply before ranking. ``options``
-        may be a dict of SearchOptions' fields. Arguments of the wrong type raise ValueError (or
-        pydantic's ValidationError, a ValueError, for options) saying what was expected."""
-        query, k, options = _checked(query, k, options)
-        query_vector = self._query_vector(query)
-        return self._cite(query, query_vector, self.rank_turns(query, k, options, query_vector))
+        other matching passages (``SearchResult.more``). Filters apply before ranking.
+
+        ``options`` is a SearchOptions or a dict of its fields; ``settings`` are the same as keywords,
+        each replacing that field of ``options``: ``index.search(q, k=3, mode="bm25")``. A filter
+        may be given as a keyword of its own (``speaker="li"``, ``since="2023-01-01"``: Filters'
+        fields), on top of ``filters=`` or the options' filters. An unknown keyword raises ValueError
+        naming it; arguments of the wrong type raise ValueError (pydantic's ValidationError, a
+        ValueError, for options) saying what was expected."""
+        query, k, options = _checked(query, k, options, settings)
+        question = self._question(query, options, self._encode(query))  # the confidence needs it, whatever the mode
+        return pipeline.search(self, question, k, options)
 
     @_reads_content
-    def search_passages(self, query: str, k: int = 5, options: SearchOptions | dict | None = None) -> SearchResults:
-        """The flat list: the k best passages, each cited, several of one turn if they rank so."""
-        query, k, options = _checked(query, k, options)
-        query_vector = self._query_vector(query)
-        return self._cite(query, query_vector, [[hit] for hit in self.rank(query, k, options, query_vector)])
+    def search_passages(
+        self, query: str, k: int = 5, options: SearchOptions | dict | None = None, **settings: Any
+    ) -> SearchResults:
+        """The flat list: the k best passages, each cited, several of one turn if they rank so.
+        Options as in :meth:`search`."""
+        query, k, options = _checked(query, k, options, settings)
+        question = self._question(query, options, self._encode(query))
+        return pipeline.search(self, question, k, options, per_turn=False)
 
-    def _query_vector(self, query: str) -> np.ndarray:
-        if not query.strip():
-            raise ValueError("the query is empty")
-        return self.embedder.encode([query])[0]  # for the confidence, whatever the mode
+    def _question(self, query: str, options: SearchOptions, vector: np.ndarray | None) -> pipeline.Question:
+        return pipeline.read_question(query, options, self._encode, vector)
 
-    def _cite(self, query: str, query_vector: np.ndarray, groups: list[Ranking]) -> SearchResults:
-        # Highlights weigh the query's words by IDF: encoding every sentence would cost ~300 ms.
-        scorer = self.bm25.sentence_scorer(query)
-        coverage = self.bm25.coverage(query)
-        leads = [group[0][0] for group in groups]
-        similarities = self.vectors.vectors(leads) @ query_vector if leads else np.zeros(0)
-        if not np.isfinite(similarities).all():
-            raise self._error("vectors.faiss is damaged (vectors that are not numbers)")
-        rows = [row for group in groups for row, _ in group]
-        passages = dict(zip(rows, self.content.passages(rows)))
-        if passages:  # what is cited is what was indexed: never a quote edited in the file
-            self.content.check_cited(list(passages.values()), self.manifest.corpus)
-        titles = self.content.speaker_titles(sorted({passages[row].briefing_id for row in leads}))
-        results = SearchResults()
-        for rank, (group, similarity) in enumerate(zip(groups, similarities), start=1):
-            (row, score), others = group[0], group[1:]
-            p = passages[row]
-            evidence = MatchEvidence(similarity=float(similarity), coverage=coverage(_own_words(p)))
-            more = [match(passages[r], s, pick_highlight(passages[r].text, scorer)) for r, s in others]
-            title = titles.get((p.briefing_id, p.speaker))
-            results.append(cite(p, rank, score, pick_highlight(p.text, scorer), evidence, title, more))
-        return results
+    def _encode(self, query: str) -> np.ndarray:
+        return self.embedder.encode([query])[0]
 
 
-def _checked(query: object, k: object, options: object) -> tuple[str, int, SearchOptions]:
+def _checked(
+    query: object, k: object, options: object, settings: dict[str, Any] | None = None
+) -> tuple[str, int, SearchOptions]:
     """A search's arguments as the types it needs, or a ValueError (pydantic's ValidationError for
-    options) that says what was expected. ``options`` may be a dict of SearchOptions' fields."""
+    options) that says what was expected. ``options`` may be a dict of SearchOptions' fields;
+    ``settings``, keywords of SearchOptions' or Filters' fields, replace or add to them."""
     if not isinstance(query, str) or not query.strip():
         raise ValueError(f"query must be a non-empty string, not {query!r}")
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise ValueError(f"k must be a whole number of at least 1, not {k!r}")
     if not isinstance(options, SearchOptions):
         options = SearchOptions() if options is None else SearchOptions.model_validate(options)
+    if settings:
+        options = _with_settings(options, settings)
     return query, int(k), options
 
 
-def _joined(ranking: Ranking, more: Ranking) -> Ranking:
-    """A ranking with another's rows added (each row once), for fusion's candidates."""
-    seen = {row for row, _ in ranking}
-    return ranking + [(row, score) for row, score in more if row not in seen]
-
-
-def _own_words(p: Passage) -> str:
-    """What a passage says, with the question it answers; not the briefing's title, which every
-    passage of a briefing shares (its words would make a closing 'Goodbye' look on topic)."""
-    return f"{p.question_text or ''}\n{p.text}"
+def _with_settings(options: SearchOptions, settings: dict[str, Any]) -> SearchOptions:
+    """``options`` with keyword settings: SearchOptions' fields replace its own, Filters' fields
+    are added to its filters (or to ``filters=``, when given)."""
+    searching, filtering = set(SearchOptions.model_fields), set(Filters.model_fields)
+    unknown = sorted(set(settings) - searching - filtering)
+    if unknown:
+        raise ValueError(
+            f"unknown search option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: "
+            f"expected SearchOptions' fields ({', '.join(SearchOptions.model_fields)}) or filters "
+            f"({', '.join(Filters.model_fields)})"
+        )
+    data = options.model_dump() | {key: value for key, value in settings.items() if key in searching}
+    if isinstance(data["filters"], Filters):
+        data["filters"] = data["filters"].model_dump()
+    filters = {key: value for key, value in settings.items() if key in filtering}
+    if filters and isinstance(data["filters"], dict):
+        data["filters"] = data["filters"] | filters
+    return SearchOptions.model_validate(data)
 
 
 def load_index(path: Path | str | None = None, model: str | None = None) -> Index:
@@ -345,10 +295,8 @@ def _generation(path: Path) -> tuple[int, int] | None:
 
 def _load(path: Path, model: str | None) -> Index:
     manifest = read_manifest(path)
-    if model is not None and model != manifest.model.name:
-        raise IndexLoadError(
-            path, f"it was built with model '{manifest.model.name}', not '{model}'", manifest.corpus_paths
-        )
+    if model is not None:
+        require_model(path, manifest, model)
     return Index(
         path,
         manifest,

@@ -1,7 +1,9 @@
-"""Rankings of passage rows: BM25's top k among allowed rows, and fusions of two rankings.
+"""The pure steps of ranking, on passage rows and their scores (``briefqa.searching.pipeline``
+puts them in order): BM25's top k among allowed rows, fusions of two rankings (one function each,
+picked by its name), the best sentence's gain, the question's preferences, one result per turn.
 
-Each fusion is one pure function, picked by its name. (Filters are answered by the content store,
-``briefqa.indexing.content``, before any ranking.)
+Every number they use is a field of ``SearchOptions``. (Filters are answered by the content
+store, ``briefqa.indexing.content``, before any ranking.)
 """
 
 from __future__ import annotations
@@ -15,12 +17,6 @@ from briefqa.indexing.content import RowFacts
 from briefqa.indexing.vectors import Ranking
 from briefqa.options import Fusion, SearchOptions
 from briefqa.searching.cues import QuestionCues
-
-RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
-# A date preference halves about every three weeks away from the question's window; passages
-# within NEAR_DAYS of it (more than half the preference) join the candidates.
-DATE_DECAY_DAYS = 30
-NEAR_DAYS = 21
 
 
 def bm25_ranking(scores: np.ndarray, k: int, allowed: np.ndarray | None) -> Ranking:
@@ -55,11 +51,11 @@ def weighted_fusion(dense: Ranking, bm25: Ranking, options: SearchOptions) -> di
 
 
 def rrf_fusion(dense: Ranking, bm25: Ranking, options: SearchOptions) -> dict[int, float]:
-    """Reciprocal rank fusion: each ranking adds 1 / (RRF_K + rank)."""
+    """Reciprocal rank fusion: each ranking adds 1 / (``options.rrf_k`` + rank)."""
     fused: dict[int, float] = {}
     for ranking in (dense, bm25):
         for rank, (row, _) in enumerate(ranking, start=1):
-            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
+            fused[row] = fused.get(row, 0.0) + 1.0 / (options.rrf_k + rank)
     return fused
 
 
@@ -69,17 +65,25 @@ FUSIONS: dict[Fusion, Callable[[Ranking, Ranking, SearchOptions], dict[int, floa
 }
 
 
-def near(window: tuple[date, date]) -> tuple[date, date]:
-    """The days whose passages join a dated question's candidates."""
-    return window[0] - timedelta(days=NEAR_DAYS), window[1] + timedelta(days=NEAR_DAYS)
+def fuse(dense: Ranking, bm25: Ranking, cues: QuestionCues, options: SearchOptions) -> dict[int, float]:
+    """Hybrid's one score per candidate, by ``options.fusion``; a question that asks for a figure
+    takes ``options.figure_dense_weight`` (when set) as the dense share."""
+    if cues.asks_for_a_figure and options.figure_dense_weight is not None:
+        options = options.model_copy(update={"dense_weight": options.figure_dense_weight})
+    return FUSIONS[options.fusion](dense, bm25, options)
 
 
-def date_closeness(held_on: date | None, window: tuple[date, date]) -> float:
-    """1 inside the window, decaying with the days outside it; 0 for an undated briefing."""
+def near(window: tuple[date, date], days: int) -> tuple[date, date]:
+    """The days whose passages join a dated question's candidates: the window and ``days`` around it."""
+    return window[0] - timedelta(days=days), window[1] + timedelta(days=days)
+
+
+def date_closeness(held_on: date | None, window: tuple[date, date], decay_days: float) -> float:
+    """1 inside the window, falling by 1/e each ``decay_days`` outside it; 0 for an undated briefing."""
     if held_on is None:
         return 0.0
     days = max((window[0] - held_on).days, (held_on - window[1]).days, 0)
-    return float(np.exp(-days / DATE_DECAY_DAYS))
+    return float(np.exp(-days / decay_days))
 
 
 def adjust(
@@ -92,11 +96,12 @@ def adjust(
     for row, score in fused.items():
         fact = facts[row]
         if cues.window is not None:
-            score += options.date_weight * date_closeness(fact.held_on, cues.window)
+            score += options.date_weight * date_closeness(fact.held_on, cues.window, options.date_decay_days)
         if fact.role == "reporter" and not cues.asks_what_was_asked:
             score -= options.reporter_weight
-        elif fact.role == "reporter":  # asked about: half the weight; the outlet it names, all of it
-            score += options.reporter_weight if cues.names(fact.speaker) else options.reporter_weight / 2
+        elif fact.role == "reporter":  # asked about: a share of the weight; the outlet it names, all of it
+            named = cues.names(fact.speaker)
+            score += options.reporter_weight if named else options.reporter_weight * options.asked_reporter_share
         adjusted[row] = score
     return adjusted
 
@@ -123,3 +128,12 @@ def add_best_sentences(
 def best(scores: dict[int, float], k: int) -> Ranking:
     """The k best rows, ties by row."""
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+
+
+def one_per_turn(ranking: Ranking, facts: Mapping[int, RowFacts], k: int) -> list[Ranking]:
+    """The k best turns, each as its candidate passages, best first: a turn ranks by its best
+    passage. Five answers, not three pieces of one."""
+    turns: dict[tuple[str, int], Ranking] = {}
+    for row, score in ranking:
+        turns.setdefault((facts[row].briefing_id, facts[row].turn), []).append((row, score))
+    return list(turns.values())[:k]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from briefqa.dates import MONTH_NAMES, MONTHS
+
 
 class TranscriptError(Exception):
     """A transcript that cannot be parsed; the message says why and what to do."""
@@ -57,10 +59,7 @@ def split_lines(text: str) -> list[Line]:
 
 # --- dates ------------------------------------------------------------------------------
 
-MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
-MONTHS["sept"] = 9
-MONTH_PATTERN = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+MONTH_PATTERN = r"(?P<month>" + MONTH_NAMES + r")\.?"
 FULL_DATE = re.compile(MONTH_PATTERN + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})", re.IGNORECASE)
 
 

@@ -13,10 +13,10 @@ import re
 from datetime import date
 from pathlib import Path
 
+from briefqa.dates import MONTHS
 from briefqa.reading.formats.common import (
     FULL_DATE,
     MONTH_PATTERN,
-    MONTHS,
     Line,
     briefing_id,
     full_date,

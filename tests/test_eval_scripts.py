@@ -1,0 +1,55 @@
+"""eval/'s scripts run: each one's --help, and calibrate.py end to end on a small question set over
+an index built with the hashing embedder (the others build with the real model or need the
+archive). mypy checks their types (pyproject.toml)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CORPUS, HASH, ROOT
+
+SCRIPTS = sorted(p.name for p in (ROOT / "eval").glob("*.py"))
+
+
+def run_script(name: str, *args: object) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "eval" / name), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_every_script_is_smoke_tested():
+    assert SCRIPTS == ["calibrate.py", "compare.py", "peers.py"]
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_help(name):
+    result = run_script(name, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: ") and "--questions" in result.stdout
+
+
+def test_compare_levers_needs_an_archive_index():
+    result = run_script("compare.py", "--levers")
+    assert result.returncode == 2 and "--levers needs --archive" in result.stderr
+
+
+def test_calibrate_fits_weights_on_a_small_set(tmp_path):
+    from briefqa.indexing.build import build_index
+
+    build_index([CORPUS], tmp_path / "index", HASH)
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join((ROOT / "eval" / "questions.jsonl").read_text().splitlines(True)[:6]))
+    no_answer = tmp_path / "no-answer.jsonl"
+    no_answer.write_text("".join((ROOT / "eval" / "no-answer.jsonl").read_text().splitlines(True)[:4]))
+    result = run_script(
+        "calibrate.py", "--index", tmp_path / "index", "--questions", questions, "--no-answer", no_answer
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("6 answerable and 4 unanswerable questions")
+    assert lines[1].startswith("CONFIDENCE_WEIGHTS = (") and lines[2].startswith("GOOD_MATCH = 0.")
