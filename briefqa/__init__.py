@@ -38,7 +38,7 @@ _EXPORTS = {
     "Filters": "briefqa.options",
     "QuestionRules": "briefqa.options",
     "SearchOptions": "briefqa.options",
-    "IndexLoadError": "briefqa.indexing.store",
+    "IndexLoadError": "briefqa.indexing.manifest",
     "ModelError": "briefqa.indexing.embed",
 }
 __all__ = sorted(_EXPORTS)

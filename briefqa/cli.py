@@ -153,7 +153,8 @@ def _fail(message: str, code: int = 1) -> None:
 def _library_errors() -> tuple[type[Exception], ...]:
     """Library errors the user can act on."""
     from briefqa.indexing.embed import ModelError
-    from briefqa.indexing.store import IndexLoadError, IndexWriteError
+    from briefqa.indexing.manifest import IndexLoadError
+    from briefqa.indexing.writing import IndexWriteError
 
     return (IndexLoadError, IndexWriteError, ModelError, FileNotFoundError, ValueError)
 
@@ -496,7 +497,7 @@ def index_info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 
     Example: briefqa index info --index index/
     """
-    from briefqa.indexing.store import read_manifest
+    from briefqa.indexing.manifest import read_manifest
     from briefqa.paths import default_index_dir
 
     path = index or default_index_dir()
@@ -728,7 +729,7 @@ def eval_command(
 
 def _write_atomically(path: Path, text: str) -> None:
     """A whole file or the old one: a killed run never leaves half a baseline."""
-    from briefqa.indexing.store import write_text_atomically
+    from briefqa.indexing.writing import write_text_atomically
 
     try:
         write_text_atomically(path, text)

@@ -183,7 +183,7 @@ def test_default_index_is_rebuilt_when_its_corpus_changes(tmp_path, monkeypatch)
     assert changed.exit_code == 0, changed.output
     assert "Building the index" in changed.output and "1 file(s)" in changed.output
     assert any("86 billion yuan" in r["text"] for r in json.loads(changed.stdout)["results"])
-    from briefqa.indexing.store import read_manifest
+    from briefqa.indexing.manifest import read_manifest
 
     assert read_manifest(tmp_path / "index").model.name == "hash"  # rebuilt as it was built
 
@@ -215,7 +215,7 @@ def test_default_index_of_an_older_format_is_rebuilt(tmp_path, monkeypatch):
     shutil.copy(SCIO_FIXTURE, tmp_path / "corpus")
     assert runner.invoke(app, ["index", "build", str(tmp_path / "corpus"), "--model", "hash"]).exit_code == 0
     manifest = tmp_path / "index" / "manifest.json"
-    from briefqa.indexing.store import FORMAT_VERSION
+    from briefqa.indexing.layout import FORMAT_VERSION
 
     manifest.write_text(manifest.read_text().replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 1'))
     result = runner.invoke(app, ["ask", "Tianjin smart port", "--json"])
@@ -441,7 +441,7 @@ def test_a_field_added_to_filters_is_an_option_with_its_description(monkeypatch)
 
 def test_open_index_builds_the_default_index_in_one_call(tmp_path, monkeypatch):
     import briefqa
-    from briefqa.indexing.store import IndexLoadError
+    from briefqa.indexing.manifest import IndexLoadError
 
     monkeypatch.setenv("BRIEFQA_INDEX", str(tmp_path / "index"))
     monkeypatch.setenv("BRIEFQA_CORPUS", str(tmp_path / "corpus"))

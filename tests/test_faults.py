@@ -15,7 +15,8 @@ import pytest
 
 from briefqa.indexing.build import build_index
 from briefqa.indexing.content import CONTENT
-from briefqa.indexing.store import MANIFEST, IndexLoadError
+from briefqa.indexing.layout import MANIFEST
+from briefqa.indexing.manifest import IndexLoadError
 from briefqa.options import SearchOptions
 from briefqa.searching.index import load_index
 from tests.conftest import CORPUS, FIXTURES, HASH, ROOT, SCIO_FIXTURE
@@ -39,7 +40,7 @@ def snapshot(index: Path) -> tuple[dict[str, bytes], list]:
 WRITER = textwrap.dedent(
     """
     import sys, time, pathlib
-    import briefqa.indexing.build as build, briefqa.indexing.store as store, briefqa.indexing.embed as embed
+    import briefqa.indexing.build as build, briefqa.indexing.writing as store, briefqa.indexing.embed as embed
     point, marker, command, index, *paths = sys.argv[1:]
 
     def stop_here():
@@ -221,7 +222,7 @@ def test_content_whose_rows_do_not_match_its_vectors_is_found(tmp_path, fixture_
     the rows no longer run 0..n-1 beside the vectors, so a citation could name the wrong passage."""
     import sqlite3
 
-    from briefqa.indexing.store import Manifest
+    from briefqa.indexing.manifest import Manifest
 
     def renumber(d: Path) -> None:
         db = sqlite3.connect(d / CONTENT)
@@ -236,7 +237,7 @@ def test_content_whose_rows_do_not_match_its_vectors_is_found(tmp_path, fixture_
 
 
 def rewrite_manifest(d: Path, **changes) -> None:
-    from briefqa.indexing.store import Manifest
+    from briefqa.indexing.manifest import Manifest
 
     manifest = Manifest.model_validate_json((d / MANIFEST).read_text())
     manifest = manifest.model_copy(update=changes)
@@ -253,7 +254,7 @@ def test_crafted_manifest_cannot_name_files_outside_the_index(tmp_path, fixture_
 def test_crafted_index_cannot_choose_a_model_to_load(tmp_path, fixture_index):
     """An index naming a model directory whose modules.json points at code in it: briefqa never
     loads a model on an index's word, so the code never runs."""
-    from briefqa.indexing.store import ModelInfo
+    from briefqa.indexing.manifest import ModelInfo
 
     evil = tmp_path / "evil-model"
     evil.mkdir()
@@ -276,7 +277,7 @@ def test_pickled_arrays_are_never_loaded(tmp_path, fixture_index):
     by numpy's allow_pickle=False, before anything in it runs."""
     import numpy as np
 
-    from briefqa.indexing.store import Manifest
+    from briefqa.indexing.manifest import Manifest
 
     def pickle_it(d: Path) -> None:
         target = d / "bm25" / "indptr.csc.index.npy"
@@ -409,7 +410,7 @@ def test_an_empty_directory_and_a_damaged_index_are_briefqas_to_write(tmp_path, 
 @pytest.mark.parametrize("kind", ["symlink", "directory", "fifo"])
 def test_a_lock_that_is_not_a_plain_file_is_refused_and_what_it_points_at_kept(tmp_path, fixture_index, kind):
     from briefqa.indexing.build import add_to_index
-    from briefqa.indexing.store import IndexWriteError
+    from briefqa.indexing.writing import IndexWriteError
 
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
@@ -632,7 +633,7 @@ def test_verify_through_the_cli(tmp_path, fixture_index):
 def test_a_refused_write_names_the_file_and_what_to_do(tmp_path, fixture_index, monkeypatch, code, words):
     from typer.testing import CliRunner
 
-    import briefqa.indexing.store
+    import briefqa.indexing.writing
     from briefqa.cli import app
 
     before = snapshot(fixture_index)
@@ -640,7 +641,7 @@ def test_a_refused_write_names_the_file_and_what_to_do(tmp_path, fixture_index, 
     def refuse(*args, **kwargs):
         raise OSError(code, os.strerror(code), str(fixture_index.parent / ".index.tmp-x"))
 
-    monkeypatch.setattr(briefqa.indexing.store.tempfile, "mkdtemp", refuse)
+    monkeypatch.setattr(briefqa.indexing.writing.tempfile, "mkdtemp", refuse)
     new = CORPUS / "scio-2022-01-14-import-export-2021.txt"
     result = CliRunner().invoke(app, ["index", "add", str(new), "--index", str(fixture_index)])
     assert result.exit_code == 1, result.output
@@ -655,7 +656,7 @@ def test_a_full_disk_while_checkpointing_names_the_checkpoint(tmp_path, monkeypa
     import sqlite3
 
     import briefqa.indexing.checkpoint
-    from briefqa.indexing.store import IndexWriteError
+    from briefqa.indexing.writing import IndexWriteError
 
     class FullDisk:
         def __init__(self, db):
@@ -686,7 +687,7 @@ def test_a_reader_during_a_swap_reads_one_index_whole(tmp_path, fixture_index, m
     """A writer swaps a new index in after the reader read the old manifest and content: the
     reader notices and reads the new one, never a 'damaged' mix of both."""
     import briefqa.searching.index
-    from briefqa.indexing.store import _swap_in
+    from briefqa.indexing.writing import _swap_in
 
     bigger = tmp_path / "bigger"
     build_index([FIXTURES, CORPUS / "scio-2022-01-14-import-export-2021.txt"], bigger, HASH)
@@ -712,7 +713,7 @@ def test_a_reader_during_a_swap_reads_one_index_whole(tmp_path, fixture_index, m
 
 @pytest.mark.parametrize("extra", ["mynotes.txt", "drafts"])
 def test_an_index_holding_the_users_files_is_not_replaced(tmp_path, fixture_index, extra):
-    from briefqa.indexing.store import IndexWriteError
+    from briefqa.indexing.writing import IndexWriteError
 
     (fixture_index / extra).mkdir() if extra == "drafts" else (fixture_index / extra).write_text("mine\n")
     before = tree(fixture_index)
@@ -726,7 +727,7 @@ def test_an_index_holding_the_users_files_is_not_replaced(tmp_path, fixture_inde
 
 def test_a_lock_with_other_names_is_refused_and_they_are_kept(tmp_path, fixture_index):
     from briefqa.indexing.build import add_to_index
-    from briefqa.indexing.store import IndexWriteError
+    from briefqa.indexing.writing import IndexWriteError
 
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
@@ -801,7 +802,7 @@ def test_bad_vectors_with_their_digest_recorded_again_are_rebuilt(fixture_index)
     import numpy as np
 
     from briefqa.hashing import file_sha256
-    from briefqa.indexing.store import Manifest
+    from briefqa.indexing.manifest import Manifest
 
     before = snapshot(fixture_index)[1]
     matrix = np.load(fixture_index / "sentences.npy")

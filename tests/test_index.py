@@ -10,7 +10,8 @@ import pytest
 from briefqa.indexing.build import add_to_index, build_index
 from briefqa.indexing.content import CONTENT
 from briefqa.indexing.embed import HashEmbedder
-from briefqa.indexing.store import MANIFEST, SENTENCE_STARTS, SENTENCES, VECTORS, IndexLoadError
+from briefqa.indexing.layout import MANIFEST, SENTENCE_STARTS, SENTENCES, VECTORS
+from briefqa.indexing.manifest import IndexLoadError
 from briefqa.options import BuildOptions, ChunkSettings, SearchOptions
 from briefqa.searching.index import load_index
 from tests.conftest import CORPUS, HASH_SMALL
@@ -188,7 +189,7 @@ def test_incremental_add(tmp_path):
 def test_model_mismatch_is_refused(built):
     with pytest.raises(IndexLoadError, match="built with model 'hash', not 'all-MiniLM-L6-v2'.*Rebuild it with"):
         load_index(built[0], model="all-MiniLM-L6-v2")
-    # the same check (briefqa.indexing.store.require_model) for a query encoder and for an add
+    # the same check (briefqa.indexing.manifest.require_model) for a query encoder and for an add
     with pytest.raises(IndexLoadError, match="built with another 'hash' \\(other weights or another dimension\\)"):
         load_index(built[0]).use_embedder(HashEmbedder(dimension=128))
     with pytest.raises(IndexLoadError, match="built with another 'hash'"):
@@ -251,7 +252,7 @@ def test_failed_write_leaves_old_index(tmp_path, monkeypatch):
     build(out, [corpus])
     manifest_before = (out / MANIFEST).read_text()
     shutil.copy(CORPUS / "scio-2021-07-13-import-export-h1-2021.txt", corpus)
-    import briefqa.indexing.store as store
+    import briefqa.indexing.writing as store
 
     def broken_swap(new, target):
         raise OSError(28, "No space left on device", str(target))

@@ -7,8 +7,8 @@ import pytest
 
 from briefqa.indexing.build import add_to_index, build_index
 from briefqa.indexing.embed import ModelError, SentenceTransformerEmbedder
+from briefqa.indexing.layout import ONNX_DIR
 from briefqa.indexing.onnx_encoder import OnnxEncoder
-from briefqa.indexing.store import ONNX_DIR
 from briefqa.options import DEFAULT_MODEL, SearchOptions
 from briefqa.searching.cite import GOOD_MATCH
 from briefqa.searching.index import load_index
@@ -115,7 +115,7 @@ def test_add_reuses_the_query_encoder_and_finds_the_new_briefing(real_index, tor
 
 @pytest.mark.parametrize("name", ["model.onnx", "tokenizer.json", "encoder.json"])
 def test_damaged_query_encoder_names_its_file(real_index, tmp_path, name):
-    from briefqa.indexing.store import IndexLoadError
+    from briefqa.indexing.manifest import IndexLoadError
 
     copy = tmp_path / "copy"
     shutil.copytree(real_index, copy)

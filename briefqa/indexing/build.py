@@ -23,32 +23,21 @@ from briefqa.hashing import file_sha256, text_sha256
 from briefqa.indexing.checkpoint import BATCH, VectorCheckpoint
 from briefqa.indexing.content import CONTENT, ContentStore, embedded_key
 from briefqa.indexing.embed import BUILD_THREADS, Embedder, Progress, load_embedder
-from briefqa.indexing.onnx_encoder import OnnxEncoder, QueryEncoderError
-from briefqa.indexing.store import (
-    MANIFEST,
-    ONNX_DIR,
-    SENTENCE_STARTS,
-    SENTENCES,
-    VECTORS,
+from briefqa.indexing.layout import MANIFEST, ONNX_DIR, SENTENCE_STARTS, SENTENCES, VECTORS
+from briefqa.indexing.manifest import (
     IndexLoadError,
-    IndexWriteError,
     Manifest,
     ModelInfo,
     SourceFile,
     changed_files,
-    index_target,
     now,
-    read_bm25,
-    read_content,
     read_manifest,
-    read_sentences,
-    read_vectors,
-    record_sources,
     require_model,
-    write_index,
-    write_lock,
 )
+from briefqa.indexing.onnx_encoder import OnnxEncoder, QueryEncoderError
+from briefqa.indexing.store import read_bm25, read_content, read_sentences, read_vectors
 from briefqa.indexing.vectors import SentenceVectors, VectorIndex, sound_rows
+from briefqa.indexing.writing import IndexWriteError, index_target, record_sources, write_index, write_lock
 from briefqa.options import BuildOptions
 from briefqa.paths import default_corpus_dir, default_index_dir
 from briefqa.reading.corpus import parse_files, source_files, transcript_files

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from briefqa.hashing import text_sha256
-from briefqa.indexing.store import IndexWriteError
 from briefqa.indexing.vectors import sound_rows
+from briefqa.indexing.writing import IndexWriteError
 
 BATCH = 512  # texts embedded between two commits: ~15 s of work on 2 cores
 

@@ -14,18 +14,10 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from briefqa.indexing.content import DamagedContent
+from briefqa.indexing.layout import ONNX_DIR
+from briefqa.indexing.manifest import IndexLoadError, changed_files, read_manifest, rebuild_command
 from briefqa.indexing.onnx_encoder import OnnxEncoder, QueryEncoderError
-from briefqa.indexing.store import (
-    ONNX_DIR,
-    IndexLoadError,
-    changed_files,
-    read_bm25,
-    read_content,
-    read_manifest,
-    read_sentences,
-    read_vectors,
-    rebuild_command,
-)
+from briefqa.indexing.store import read_bm25, read_content, read_sentences, read_vectors
 
 PASSAGES_AT_ONCE = 2000  # passages checked per read: the archive's 100k in ~50 reads, little memory
 

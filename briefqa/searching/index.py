@@ -28,18 +28,10 @@ from briefqa.hashing import text_sha256
 from briefqa.indexing.bm25 import Bm25Scorer
 from briefqa.indexing.content import CONTENT, ContentStore, DamagedContent
 from briefqa.indexing.embed import KNOWN_MODELS, Embedder, load_embedder
+from briefqa.indexing.layout import ONNX_DIR
+from briefqa.indexing.manifest import IndexLoadError, Manifest, read_manifest, require_model
 from briefqa.indexing.onnx_encoder import ONNX_MODEL, OnnxEncoder, QueryEncoderError
-from briefqa.indexing.store import (
-    ONNX_DIR,
-    IndexLoadError,
-    Manifest,
-    read_bm25,
-    read_content,
-    read_manifest,
-    read_sentences,
-    read_vectors,
-    require_model,
-)
+from briefqa.indexing.store import read_bm25, read_content, read_sentences, read_vectors
 from briefqa.indexing.vectors import Ranking, SentenceVectors, VectorIndex
 from briefqa.options import Filters, SearchOptions
 from briefqa.paths import default_index_dir
