@@ -13,7 +13,7 @@ import functools
 import inspect
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, get_args
@@ -22,6 +22,7 @@ import typer
 import typer.core
 
 from briefqa.choices import DEFAULT_FUSION, DEFAULT_MODE, DEFAULT_MODEL, FaissKind, Fusion, Mode, OutputFormat, Role
+from briefqa.output.progress import build_progress
 from briefqa.terminal_text import command, escape_json, printable
 
 app = typer.Typer(
@@ -178,70 +179,6 @@ def _report_skipped(skipped: list[Any]) -> None:
         typer.echo(f"Skipped {len(skipped)} file(s):", err=True)
         for item in skipped:
             _echo(f"  {item.message()}", err=True)
-
-
-def _progress() -> tuple[Any, Any]:
-    """A progress bar on stderr for a build's stages; returns (callback, context manager)."""
-    import contextlib
-    import time
-
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    if not Console(stderr=True).is_terminal:
-        # Piped or in CI: a live bar draws nothing there, so a line a minute (and at each stage's
-        # end) shows that an hour-long build is moving, how fast, and how long it has left.
-        started: dict[str, float] = {}
-        last = [time.monotonic()]
-
-        def log(stage: str, done: int, total: int) -> None:
-            now = time.monotonic()
-            first = started.setdefault(stage, now)
-            if now - last[0] < 60 and done < total:
-                return
-            last[0] = now
-            rate = done / (now - first) if now - first >= 1 else None
-            speed = (
-                f" ({rate:.0f}/s" + (f", {(total - done) / rate / 60:.0f} min left)" if done < total else ")")
-                if rate
-                else ""
-            )
-            typer.echo(f"{stage}: {done}/{total}{speed}", err=True)
-
-        return log, contextlib.nullcontext()
-
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=20),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    tasks: dict[str, Any] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if not tasks:  # shown from the first report on: opening an index that builds nothing shows none
-            bar.start()
-        if stage not in tasks:  # each stage its own bar, so that its rate is its own
-            for task in tasks.values():
-                bar.update(task, visible=False)
-            tasks[stage] = bar.add_task(stage, total=total, rate="")
-        task = tasks[stage]
-        bar.update(task, completed=done, total=total)
-        speed = bar.tasks[task].speed
-        bar.update(task, rate=f"{speed:.0f}/s" if speed else "")
-
-    @contextlib.contextmanager
-    def shown() -> Iterator[None]:
-        try:
-            yield
-        finally:
-            if tasks:
-                bar.stop()
-
-    return update, shown()
 
 
 # --- briefings and show -------------------------------------------------------------------
@@ -436,7 +373,7 @@ def index_build(
     from briefqa.options import BuildOptions
 
     options = BuildOptions(model=model, faiss_index=faiss_index)
-    callback, bar = _progress()
+    callback, bar = build_progress()
     try:
         with bar:
             report = build_index(corpus, out, options, progress=callback)
@@ -456,7 +393,7 @@ def index_add(
     """
     from briefqa.indexing.build import add_to_index
 
-    callback, bar = _progress()
+    callback, bar = build_progress()
     try:
         with bar:
             report = add_to_index(files, index, progress=callback)
@@ -529,7 +466,7 @@ def _open_index(index: Path | None) -> Any:
     (``briefqa.open_index``), with the build's progress shown."""
     from briefqa.default_index import open_index
 
-    callback, bar = _progress()
+    callback, bar = build_progress()
     with bar:
         return open_index(index, progress=callback, notify=lambda message: _echo(message, err=True))
 
@@ -716,7 +653,11 @@ def eval_command(
     elif output == "markdown":
         sys.stdout.write(report_markdown(report, failures))
     else:
-        _render_eval(report, METRICS)
+        from rich.console import Console
+
+        from briefqa.output.eval_table import print_eval
+
+        print_eval(Console(), report, METRICS)
     if save_baseline:
         _write_atomically(save_baseline, report_json(report) + "\n")
     if junit:
@@ -735,34 +676,6 @@ def _write_atomically(path: Path, text: str) -> None:
         write_text_atomically(path, text)
     except OSError as err:
         _fail(f"{path}: cannot be written ({err.strerror})")
-
-
-def _render_eval(report: Any, metrics: tuple[str, ...]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    from briefqa.evaluation.evaluate import PASS_DEPTH
-
-    console = Console()
-    # A metric per row, a mode per column: fits 80 columns with every metric and mode.
-    table = Table(
-        "metric",
-        *(m.label for m in report.modes),
-        title=Text(printable(f"{report.question_count} questions, {report.questions_file}")),
-    )
-    for name in metrics:
-        table.add_row(name, *(f"{m.aggregate[name]:.3f}" for m in report.modes))
-    console.print(table)
-    for m in report.modes:
-        missed = m.missed(PASS_DEPTH)
-        console.print(f"\n[bold]{m.options.mode}: {len(missed)} question(s) missed in the top {PASS_DEPTH}[/bold]")
-        for q in missed:
-            console.print(printable(f"- {q.id} {q.question}"), markup=False)
-            console.print(printable(f"    expected {q.expected_speaker}: {q.expected_quote[:100]}"), markup=False)
-            if q.top_text is not None:
-                first = " ".join(printable(q.top_text).split())[:100]
-                console.print(printable(f"    first    {q.top_speaker} ({q.top_passage_id}): {first}"), markup=False)
 
 
 def main() -> None:

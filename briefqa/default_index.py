@@ -41,7 +41,8 @@ def open_index(
 
     if path is not None:
         return load_index(path)
-    from briefqa.indexing.build import build_index, default_index_build
+    from briefqa.indexing.build import build_index
+    from briefqa.indexing.freshness import default_index_build
     from briefqa.paths import default_corpus_dir, default_index_dir
 
     index, corpus = default_index_dir(), default_corpus_dir()

@@ -383,7 +383,7 @@ def test_rank_turns_gives_k_different_turns_each_with_its_passages_best_first(bu
 
 
 def test_a_new_parser_version_reparses_on_the_next_build(tmp_path, monkeypatch):
-    from briefqa.indexing.build import default_index_build
+    from briefqa.indexing.freshness import default_index_build
     from briefqa.reading.formats import scio
 
     out = tmp_path / "index"

@@ -23,7 +23,7 @@ from briefqa.hashing import file_sha256, text_sha256
 from briefqa.indexing.checkpoint import BATCH, VectorCheckpoint
 from briefqa.indexing.content import CONTENT, ContentStore, embedded_key
 from briefqa.indexing.embed import BUILD_THREADS, Embedder, Progress, load_embedder
-from briefqa.indexing.layout import MANIFEST, ONNX_DIR, SENTENCE_STARTS, SENTENCES, VECTORS
+from briefqa.indexing.layout import ONNX_DIR, SENTENCE_STARTS, SENTENCES, VECTORS
 from briefqa.indexing.manifest import (
     IndexLoadError,
     Manifest,
@@ -117,7 +117,7 @@ def _source(path: Path) -> SourceFile:
     return SourceFile(path=str(path), size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256=file_sha256(path))
 
 
-def _absolute(paths: Iterable[Path | str] | Path | str) -> list[str]:
+def absolute_paths(paths: Iterable[Path | str] | Path | str) -> list[str]:
     """Transcript paths as absolute strings; one path may be given alone. Anything else is a
     ValueError that says what was expected (a string is not walked character by character)."""
     if isinstance(paths, str | os.PathLike):
@@ -315,7 +315,7 @@ def build_index(
     out = index_target(out or default_index_dir())
     if not isinstance(options, BuildOptions):
         options = BuildOptions() if options is None else BuildOptions.model_validate(options)
-    corpus_paths = _absolute(corpus if corpus is not None else [default_corpus_dir()])
+    corpus_paths = absolute_paths(corpus if corpus is not None else [default_corpus_dir()])
     sources = [_source(p) for p in source_files(corpus_paths)]
     transcripts, skipped = parse_files(transcript_files(corpus_paths), _stage(progress, "Reading transcripts"))
     _require_transcripts(transcripts, skipped)
@@ -359,7 +359,7 @@ def add_to_index(
     id is skipped: every hit would show twice."""
     started = time.perf_counter()
     path = index_target(index or default_index_dir())
-    new_paths = _absolute(files)
+    new_paths = absolute_paths(files)
     new_sources = [_source(p) for p in source_files(new_paths)]
     new, skipped = parse_files(transcript_files(new_paths), _stage(progress, "Reading transcripts"))
     _require_transcripts(new, skipped)
@@ -468,57 +468,3 @@ class NothingToIndex(ValueError):
 def _require_transcripts(transcripts: list[ParsedTranscript], skipped: list[SkippedFile]) -> None:
     if not transcripts:
         raise NothingToIndex(skipped)
-
-
-# --- freshness ------------------------------------------------------------------------------
-
-
-def changed_sources(manifest: Manifest) -> list[str]:
-    """Files under the index's corpus paths that were added, removed or changed since it was built.
-
-    One pass of stat calls; a file is hashed only when its size or mtime differ from the record."""
-    recorded = {s.path: s for s in manifest.sources}
-    try:
-        current = {str(p) for p in source_files(manifest.corpus_paths)}
-    except FileNotFoundError as err:
-        return [str(err)]
-    changed = sorted(set(recorded) ^ current)
-    for name in sorted(current & set(recorded)):
-        stat, before = os.stat(name), recorded[name]
-        if (stat.st_size, stat.st_mtime_ns) == (before.size, before.mtime_ns):
-            continue
-        if stat.st_size != before.size or file_sha256(Path(name)) != before.sha256:
-            changed.append(name)
-    return changed
-
-
-@dataclass
-class DefaultIndexBuild:
-    """Why the default index is to be built, and how (as it was built before, or the defaults)."""
-
-    reason: str
-    options: BuildOptions
-
-
-def default_index_build(index: Path, corpus: Path) -> DefaultIndexBuild | None:
-    """Whether the default index should be (re)built from the default corpus: None when not.
-
-    Only an index that is missing, or that was built from ``corpus`` alone and is out of date, is
-    rebuilt: an index a user built there from other files is never replaced unasked. A damaged
-    index raises IndexLoadError (with the command that rebuilds it)."""
-    if not (index / MANIFEST).exists():
-        return DefaultIndexBuild("first use", BuildOptions())
-    try:
-        manifest = read_manifest(index)
-    except IndexLoadError as err:
-        if err.corpus_paths == _absolute([corpus]):  # ours to rebuild: made from corpus/ alone
-            return DefaultIndexBuild(err.reason, BuildOptions())
-        raise
-    if manifest.corpus_paths != _absolute([corpus]):
-        return None
-    if manifest.parsers != parser_versions():
-        return DefaultIndexBuild("briefqa reads transcripts differently now", manifest.build_options())
-    changed = changed_sources(manifest)
-    if not changed:
-        return None
-    return DefaultIndexBuild(f"{len(changed)} file(s) in {corpus} changed", manifest.build_options())
