@@ -53,3 +53,21 @@ def test_calibrate_fits_weights_on_a_small_set(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("6 answerable and 4 unanswerable questions")
     assert lines[1].startswith("CONFIDENCE_WEIGHTS = (") and lines[2].startswith("GOOD_MATCH = 0.")
+
+
+def test_the_benchmark_filters_what_the_index_holds(fixture_index):
+    """bench's filtered ask names the index's most frequent official and its middle day, not a
+    name and date of one archive; the ask it makes with them still finds passages."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from briefqa.cli import app
+    from briefqa.evaluation.bench import typical_filters
+    from briefqa.searching.index import load_index
+
+    filters = shlex.split(typical_filters(fixture_index))
+    index = load_index(fixture_index)
+    assert filters[:2] == ["--speaker", index.speakers(role="official")[0].name] and filters[2] == "--since"
+    result = CliRunner().invoke(app, ["ask", "port", "--index", str(fixture_index), "--json", *filters])
+    assert result.exit_code == 0, result.output

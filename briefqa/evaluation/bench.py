@@ -97,6 +97,20 @@ def row(name: str, value: str, note: str = "") -> None:
     print(f"| {name} | {value} | {note} |")
 
 
+def typical_filters(path: Path) -> str:
+    """Filters a user of this index would give: its most frequent official, since the middle of
+    the days it covers (on the White House archive: --speaker 'Ms. Jean-Pierre' --since 2022-06-...)."""
+    from briefqa.searching.index import load_index
+    from briefqa.terminal_text import command
+
+    index = load_index(path)
+    officials = index.speakers(role="official")
+    days = sorted(b.held_on for b in index.briefings() if b.held_on)
+    words = ["--speaker", officials[0].name] if officials else []
+    words += ["--since", days[len(days) // 2].isoformat()] if days else []
+    return command(*words)
+
+
 def measure_index(path: Path, questions: Path | None, filters: str) -> None:
     """The product's own costs on a built index: what a user of an archive waits for."""
     import shlex
@@ -237,8 +251,7 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, help=f"queries for warm search (default {DEFAULT_QUESTIONS})")
     parser.add_argument(
         "--filters",
-        default="--speaker jean-pierre --since 2022-06-01",
-        help="ask options for the filtered ask (--index)",
+        help="ask options for the filtered ask (default: the index's most frequent official, since its middle date)",
     )
     parser.add_argument(
         "--growth",
@@ -253,10 +266,10 @@ def main() -> None:
         print(json.dumps(_warm_latencies(args.warm_search, args.questions)))
         return
     if args.index:
-        measure_index(args.index, args.questions, args.filters)
+        measure_index(args.index, args.questions, args.filters or typical_filters(args.index))
         return
     if args.growth:
-        growth(args.growth, sizes, args.questions, args.filters)
+        growth(args.growth, sizes, args.questions, args.filters or typical_filters(args.growth))
         return
 
     from briefqa.indexing.build import build_index
