@@ -238,8 +238,9 @@ def briefings(
     for b in summaries:
         officials = ", ".join(o.name for o in b.officials) or "none named"
         details = Text()
-        # An id a terminal cannot show as it is, shown as the shell word that names it ($'...').
-        details.append(b.id if printable(b.id) == b.id else command(b.id), style="bold")
+        # An id a shell or a terminal would not take as it is, shown as the shell word that names
+        # it ('a b;c', $'...'): pasted after 'briefqa show' it is that id.
+        details.append(b.id if command(b.id) == b.id else command(b.id), style="bold")
         details.append(f"\n{printable(b.title)}\n")
         details.append(printable(f"{b.turn_count} turns; officials: {officials}"), style="dim")
         table.add_row(str(b.held_on or "date unknown"), details)
@@ -423,7 +424,8 @@ def index_verify(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     else:
         for problem in report.problems:
             _echo(f"{report.index}: {problem}", err=True)
-        _echo(f"Rebuild it with: {report.rebuild}", err=True)
+        if report.rebuild:
+            _echo(f"Rebuild it with: {report.rebuild}", err=True)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -611,6 +613,8 @@ def eval_command(
     question_files = questions or [default_questions()]
     try:
         floors = [parse_floor(spec) for spec in fail_under or []]
+        if save_baseline and junit and save_baseline.resolve() == junit.resolve():
+            raise EvalError(f"{junit}: is given to both --save-baseline and --junit; give each its own file")
         if save_baseline:
             check_report_file(save_baseline, "baseline", question_files)
         if junit:

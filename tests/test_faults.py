@@ -894,3 +894,63 @@ def test_eval_never_writes_a_report_over_what_it_did_not_write(tmp_path, fixture
     args = ["eval", "--questions", str(questions), "--index", str(fixture_index), "--save-baseline", str(saved)]
     assert CliRunner().invoke(app, args).exit_code in (0, 1) and saved.exists()
     assert CliRunner().invoke(app, args).exit_code in (0, 1)  # a baseline it wrote may be written again
+
+
+def test_a_users_file_inside_the_index_parts_is_not_replaced(tmp_path, fixture_index):
+    from briefqa.indexing.writing import IndexWriteError
+
+    (fixture_index / "bm25" / "mine.txt").write_text("mine\n")
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    (changed / SCIO_FIXTURE.name).write_text(SCIO_FIXTURE.read_text().replace("Tianjin", "Harbin"))
+    with pytest.raises(IndexWriteError, match="bm25/mine.txt"):
+        build_index([changed], fixture_index, HASH)
+    assert (fixture_index / "bm25" / "mine.txt").read_text() == "mine\n"
+
+
+def test_only_a_killed_builds_own_leftovers_are_removed(tmp_path, fixture_index):
+    from briefqa.indexing.build import add_to_index
+
+    keep = tmp_path / ".index.old-keep"
+    keep.mkdir()
+    (keep / "x").write_text("mine\n")
+    leftover = tmp_path / ".index.old-12345"
+    leftover.mkdir()
+    add_to_index([CORPUS / "scio-2022-01-14-import-export-2021.txt"], fixture_index)
+    assert (keep / "x").read_text() == "mine\n" and not leftover.exists()
+
+
+def test_a_file_skipped_by_an_add_is_not_recorded_as_a_source(tmp_path):
+    from briefqa.indexing.build import add_to_index
+
+    a, b = tmp_path / "a" / SCIO_FIXTURE.name, tmp_path / "b" / SCIO_FIXTURE.name
+    a.parent.mkdir()
+    b.parent.mkdir()
+    shutil.copy(SCIO_FIXTURE, a)
+    b.write_text(SCIO_FIXTURE.read_text() + "\nCCTV:\n\nOne more question?\n")
+    build_index([a], tmp_path / "index", HASH)
+    report = add_to_index([a, b], tmp_path / "index")
+    assert [s.path for s in report.skipped] == [str(b)]
+    a.write_text(a.read_text().replace("Tianjin", "Harbin"))  # the indexed file, changed in place
+    assert add_to_index([a], tmp_path / "index").replaced == [SCIO_FIXTURE.stem]
+
+
+def test_verify_of_a_path_that_loops_offers_no_rebuild(tmp_path):
+    from briefqa.indexing.verify import verify_index
+
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    report = verify_index(tmp_path / "a")
+    assert not report.ok and report.rebuild is None
+
+
+def test_one_file_for_both_reports_is_refused(tmp_path, fixture_index):
+    from typer.testing import CliRunner
+
+    from briefqa.cli import app
+
+    same = tmp_path / "same.xml"
+    args = ["eval", "--index", str(fixture_index), "--save-baseline", str(same), "--junit", str(same)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and "is given to both --save-baseline and --junit" in result.output
+    assert not same.exists()

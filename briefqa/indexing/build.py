@@ -41,6 +41,7 @@ from briefqa.indexing.writing import IndexWriteError, index_target, record_sourc
 from briefqa.options import BuildOptions
 from briefqa.paths import default_corpus_dir, default_index_dir
 from briefqa.reading.corpus import parse_files, source_files, transcript_files
+from briefqa.reading.files import sidecar_path
 from briefqa.reading.formats import parser_versions
 from briefqa.reading.passages import chunk_briefings, sentence_texts
 from briefqa.reading.turns import resolve
@@ -389,6 +390,10 @@ def add_to_index(
             transcripts[t.id] = t
         if not (report.added or report.replaced or report.unchanged):
             raise NothingToIndex(report.skipped)
+        # The files read that are now in the index (a skipped one is not its source), with their sidecars.
+        taken = [Path(t.source).absolute() for t in new if transcripts.get(t.id) is t]
+        read = {str(p) for p in taken} | {str(sidecar_path(p)) for p in taken}
+        new_sources = [s for s in new_sources if s.path in read]
         replaced_sources = {s.path for s in new_sources}
         updated = manifest.model_copy(
             update={

@@ -26,7 +26,7 @@ class IndexLoadError(Exception):
     """An index that cannot be used as it is; the message says how to rebuild it."""
 
     def __init__(self, path: Path | str, reason: str, corpus_paths: list[str] | None = None, rebuildable: bool = True):
-        self.path, self.reason, self.corpus_paths = str(path), reason, corpus_paths
+        self.path, self.reason, self.corpus_paths, self.rebuildable = str(path), reason, corpus_paths, rebuildable
         rebuild = f" Rebuild it with: {rebuild_command(path, corpus_paths)}" if rebuildable else ""
         super().__init__(f"{path}: {reason}.{rebuild}")
 

@@ -45,7 +45,7 @@ def verify_index(path: Path | str) -> VerifyReport:
         manifest = read_manifest(path)
     except IndexLoadError as err:
         report.problems.append(err.reason)
-        report.rebuild = rebuild_command(path, err.corpus_paths)
+        report.rebuild = rebuild_command(path, err.corpus_paths) if err.rebuildable else None
         return report
     report.rebuild = rebuild_command(path, manifest.corpus_paths)
     changed = changed_files(path, manifest)

@@ -11,6 +11,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -146,7 +147,9 @@ def write_lock(out: Path) -> Iterator[None]:
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
         handle.flush()
-        for leftover in [*out.parent.glob(f".{out.name}.tmp-*"), *out.parent.glob(f".{out.name}.old-*")]:
+        for leftover in out.parent.glob(f".{out.name}.*"):
+            if not _LEFTOVER.fullmatch(leftover.name.removeprefix(f".{out.name}")):
+                continue
             if leftover.is_symlink() or not leftover.is_dir():
                 leftover.unlink(missing_ok=True)
             else:
@@ -177,15 +180,42 @@ def index_target(out: Path | str) -> Path:
         raise IndexWriteError(
             out,
             f"holds files that briefqa did not make ({shown}); a build replaces the whole directory, so it writes "
-            "only a new or empty directory or an index it built. Choose another, e.g. "
-            f"--out {command(str(out / 'index'))}",
+            "only a new or empty directory or an index it built. Move those files out, or choose another "
+            f"directory, e.g. {command(str(out / 'index'))}",
         )
     return out
 
 
+# The names of what a killed build leaves beside an index: mkdtemp's directory (.NAME.tmp-XXXXXXXX),
+# the ONNX export (.NAME.tmp-encoder-PID) and a swapped-out index (.NAME.old-PID). Nothing else of
+# that shape is removed: a user's '.index.old-keep' is theirs.
+_LEFTOVER = re.compile(r"\.(tmp-[a-z0-9_]{8}|tmp-encoder-\d+|old-\d+)")
+
+
 def foreign_entries(path: Path) -> list[str]:
-    """The entries of an index directory that a build did not write there (sorted)."""
-    return sorted(p.name for p in path.iterdir() if p.name not in INDEX_ENTRIES)
+    """The entries of an index directory that a build did not write there (sorted): at its top,
+    any name a build does not use; below (bm25/, onnx/), when the manifest can be read, any file
+    it does not list."""
+    found = [p.name for p in path.iterdir() if p.name not in INDEX_ENTRIES]
+    listed = _listed_files(path)
+    if listed is not None:
+        for folder in (BM25_DIR, ONNX_DIR):
+            if (path / folder).is_dir() and not (path / folder).is_symlink():
+                found += [
+                    str(p.relative_to(path))
+                    for p in (path / folder).rglob("*")
+                    if (p.is_symlink() or not p.is_dir()) and str(p.relative_to(path)) not in listed
+                ]
+    return sorted(found)
+
+
+def _listed_files(path: Path) -> set[str] | None:
+    """The files the manifest at ``path`` lists; None when it cannot be read."""
+    try:
+        raw = json.loads((path / MANIFEST).read_text("utf-8"))
+        return set(raw["files"]) if isinstance(raw, dict) and isinstance(raw.get("files"), dict) else None
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def is_index_directory(path: Path) -> bool:
