@@ -447,3 +447,21 @@ def test_the_transcript_text_is_kept_once_and_sliced_by_character(tmp_path):
     (transcript,) = content.transcripts()
     assert [t.text for t in transcript.turns] == [t.text for t in briefing.turns]
     content.close()
+
+
+def test_no_empty_answer_heading_when_the_first_result_is_not_a_good_match(fixture_index):
+    from rich.console import Console
+
+    from briefqa.output.render import print_text
+    from briefqa.searching.cite import GOOD_MATCH
+
+    results = load_index(fixture_index).search("smart port Tianjin", 2)
+    results[0].confidence, results[1].confidence = GOOD_MATCH / 2, min(1.0, GOOD_MATCH * 2)
+    console = Console(record=True, width=80)
+    print_text(console, results)
+    shown = console.export_text()
+    assert "Answer" not in shown and shown.startswith("[1] ")
+    results[0].confidence = min(1.0, GOOD_MATCH * 2)  # a good first match: the answer leads
+    console = Console(record=True, width=80)
+    print_text(console, results)
+    assert console.export_text().startswith("Answer")

@@ -237,13 +237,14 @@ def print_text(console: Any, results: list[SearchResult], index: Path | str | No
         console.print(Text(fit(printable(text), width), style=style), no_wrap=True, overflow="ellipsis")
 
     sentences = answer(results)
-    line("Answer", "bold")
-    body = Text()
-    for text, rank in sentences:
-        body.append(text)
-        body.append(f" [{rank}] ", style="bold")
-    block(body)
-    console.print()
+    if sentences:  # none when the first result is not a good match, though a later one is
+        line("Answer", "bold")
+        body = Text()
+        for text, rank in sentences:
+            body.append(text)
+            body.append(f" [{rank}] ", style="bold")
+        block(body)
+        console.print()
     for r in results:
         line(f"[{r.rank}] {speaker(r)}", "bold")
         where = f" · {r.held_on or 'date unknown'} · turn {r.turn_index} · confidence {r.confidence:.2f}"
