@@ -78,6 +78,10 @@ BAD_FILES = {
         "---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\nMS. ROE:  Hello.\n",
         "yamldeep.md:2: the YAML header nests lists or mappings more than 20 deep",
     ),
+    "yamlmapping.md": (
+        "---\ndate: '2024-01-01'\ntitle: {a: b}\n---\nMS. ROE:  Hello.\n",
+        "yamlmapping.md:3: the YAML header's title is a list or a mapping; write it as one value",
+    ),
     "baddate.md": (
         "---\ndate: 2024-13-45\n---\nMS. ROE:  Hello.\n",
         "baddate.md:2: the YAML header holds a value that cannot be read (month must be in 1..12)",

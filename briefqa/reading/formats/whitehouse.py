@@ -122,6 +122,12 @@ def _front_matter(path: Path, text: str) -> tuple[dict[str, Any], int]:
         ) from None
     if not isinstance(meta, dict):
         raise TranscriptError(path, "the YAML header must be a mapping of keys to values", 2)
+    for key in ("title", "date", "published_time"):
+        if isinstance(meta.get(key), list | dict):  # a title or a date is one value, never a list
+            line = next((n for n, row in enumerate(header.split("\n"), start=2) if row.startswith(f"{key}:")), 2)
+            raise TranscriptError(
+                path, f"the YAML header's {key} is a list or a mapping; write it as one value, e.g. {key}: ...", line
+            )
     return meta, end + len("\n---")
 
 
