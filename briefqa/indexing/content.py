@@ -248,13 +248,27 @@ class ContentStore:
 
     # --- what a search reads -------------------------------------------------------------
 
-    def passages(self, rows: list[int]) -> list[Passage]:
-        """The passages at these rows, in the order given."""
+    def passages(self, rows: list[int], corpus: dict[str, str] | None = None) -> list[Passage]:
+        """The passages at these rows, in the order given; with ``corpus`` (the manifest's briefing
+        id -> sha256), each checked against what was indexed (``check_cited``), from the
+        transcripts read once for both."""
         if not rows:
             return []
         marks = ",".join("?" * len(rows))
-        found = {p[0]: p[1] for p in self._read_passages(f"WHERE p.row IN ({marks})", rows)}
-        return [found[row] for row in rows]
+        texts = None
+        if corpus is not None and self.schema == SCHEMA_VERSION:
+            texts = dict(
+                self._db.execute(
+                    "SELECT id, text FROM briefings WHERE id IN "
+                    f"(SELECT briefing_id FROM passages WHERE row IN ({marks}))",
+                    rows,
+                )
+            )
+        found = {p[0]: p[1] for p in self._read_passages(f"WHERE p.row IN ({marks})", rows, texts)}
+        passages = [found[row] for row in rows]
+        if corpus is not None:
+            self.check_cited(passages, corpus, texts)
+        return passages
 
     def _read_passages(
         self, where: str, values: list, texts: dict[str, str] | None = None
@@ -275,14 +289,15 @@ class ContentStore:
             passages.append((r[0], _passage(r[1:-2], _slice(text, r[9], r[10], r[1]), question)))
         return passages
 
-    def check_cited(self, passages: list[Passage], corpus: dict[str, str]) -> None:
+    def check_cited(self, passages: list[Passage], corpus: dict[str, str], texts: dict[str, str] | None = None) -> None:
         """Raise DamagedContent unless each passage is what was indexed: its row's digest (which
         covers its text and offsets: an offset edited slices another text), and its text the slice
         of its transcript at its offsets, the transcript the one whose sha256 the manifest records
         (``corpus``: briefing id -> sha256)."""
         wanted = sorted({p.briefing_id for p in passages})
-        marks = ",".join("?" * len(wanted))
-        texts = dict(self._db.execute(f"SELECT id, text FROM briefings WHERE id IN ({marks})", wanted))
+        if texts is None:  # ``texts``: the transcripts, when the caller has just read them
+            marks = ",".join("?" * len(wanted))
+            texts = dict(self._db.execute(f"SELECT id, text FROM briefings WHERE id IN ({marks})", wanted))
         digests = dict(
             self._db.execute(
                 f"SELECT id, digest FROM passages WHERE id IN ({','.join('?' * len(passages))})",

@@ -162,9 +162,8 @@ def cited(index: Index, question: Question, groups: list[Ranking]) -> SearchResu
         raise index._error("vectors.faiss is damaged (vectors that are not finite unit vectors)")
     similarities = lead_vectors @ question.vector
     rows = [row for group in groups for row, _ in group]
-    passages = dict(zip(rows, index.content.passages(rows)))
-    if passages:  # what is cited is what was indexed: never a quote edited in the file
-        index.content.check_cited(list(passages.values()), index.manifest.corpus)
+    # Checked as they are read: what is cited is what was indexed, never a quote edited in the file.
+    passages = dict(zip(rows, index.content.passages(rows, index.manifest.corpus)))
     titles = index.content.speaker_titles(sorted({passages[row].briefing_id for row in leads}))
     results = SearchResults()
     for rank, (group, similarity) in enumerate(zip(groups, similarities), start=1):
