@@ -327,6 +327,38 @@ def show(
     print_turns(Console(highlight=False), found, turns, turn)
 
 
+@app.command("inspect")
+def inspect_command(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Transcript files to inspect.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show how transcript files are read: container and encoding, the reader and why, each
+    speaker label with its role and turns, the date and where it came from, what was set aside
+    (headers, footers, stage notes), and where every character went.
+
+    Example: briefqa inspect corpus/scio-2023-03-20-customs-safeguard-borders.txt
+    """
+    from rich.console import Console
+
+    from briefqa.output.render import print_inspection
+    from briefqa.reading.inspect import inspect_file
+
+    missing = [f for f in files if not f.exists()]
+    if missing:
+        _fail(f"{missing[0]}: no such file")
+    inspections = [inspect_file(f) for f in files]
+    if as_json:
+        _print_json([i.model_dump(mode="json") for i in inspections])
+    else:
+        console = Console(highlight=False)
+        for k, inspection in enumerate(inspections):
+            if k:
+                console.print()
+            print_inspection(console, inspection)
+    if any(i.error for i in inspections):
+        raise typer.Exit(1)
+
+
 # --- index ----------------------------------------------------------------------------------
 
 

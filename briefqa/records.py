@@ -20,6 +20,11 @@ class Person(BaseModel):
 
     name: str = Field(description="Name as written in the transcript, honorific removed.")
     title: str | None = Field(default=None, description="Title or position text, when the transcript gives one.")
+    label: str | None = Field(
+        default=None,
+        description="The label the transcript gives this person's turns when it is not their name "
+        "('PM', 'Ms. Jean-Pierre'): the speaker filter finds them by either.",
+    )
 
 
 def speaker_titles(officials: list[Person], chair: Person | None) -> dict[str, str]:
@@ -39,6 +44,20 @@ class LabelledTurn(BaseModel):
     role_hint: Role | None = Field(
         default=None, description="Role the format itself states (e.g. a 'Q' line is a reporter)."
     )
+    outlet: str | None = Field(default=None, description="A reporter's outlet, when the transcript names it.")
+
+
+class Aside(BaseModel):
+    """Text of a transcript that is in no speaker's turn, and why: every character is accounted for."""
+
+    kind: str = Field(
+        description="'label', 'metadata' (title, date, speakers list) or 'furniture' (page "
+        "headers and footers, separators, stage notes, time stamps)."
+    )
+    char_start: int = Field(ge=0)
+    char_end: int = Field(ge=0)
+    line: int = Field(ge=1)
+    why: str = Field(description="What it was taken for, e.g. 'page footer' or 'label'.")
 
 
 class ParsedTranscript(BaseModel):
@@ -57,6 +76,12 @@ class ParsedTranscript(BaseModel):
         description="Whether a reporter's label names their outlet ('Yicai.com:'); False where the "
         "format labels every question alike (a White House 'Q').",
     )
+    source_url: str | None = Field(default=None, description="The page the transcript came from, if it says.")
+    language: str = Field(default="en", description="ISO 639-1 code of the transcript's language.")
+    reader: str = Field(default="", description="The reader that parsed it and its version, e.g. 'general 1'.")
+    date_from: str | None = Field(default=None, description="Where held_on was read: front matter, title, ...")
+    set_aside: list[Aside] = Field(default_factory=list, description="Text in no turn, and why.")
+    notes: list[str] = Field(default_factory=list, description="Warnings about how the file was read.")
     text: str = Field(exclude=True, repr=False)
 
 
@@ -73,6 +98,7 @@ class Turn(BaseModel):
         default=None,
         description="For an official's answer: the index of the reporter's question it answers.",
     )
+    outlet: str | None = Field(default=None, description="A reporter's outlet, when the transcript names it.")
 
 
 class Briefing(BaseModel):
@@ -83,6 +109,8 @@ class Briefing(BaseModel):
     held_on: date | None = Field(description="The day the press conference took place.")
     published_on: date | None = Field(description="The page's date, when the page gives one.")
     source: str = Field(description="Path of the transcript file.")
+    source_url: str | None = Field(default=None, description="The page the transcript came from, if it says.")
+    language: str = Field(default="en", description="ISO 639-1 code of the transcript's language.")
     officials: list[Person]
     chair: Person | None = Field(description="The moderator, when there is one.")
     outlets: list[str] = Field(description="Media outlets that asked questions, in order of asking.")

@@ -52,10 +52,6 @@ BAD_FILES = {
     "empty.txt": ("", "empty.txt: the file is empty; remove it or put a transcript in it"),
     "blank.txt": ("\n  \n\n", "blank.txt: the file is empty"),
     "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary.txt: this is a binary file"),
-    "latin1.txt": (
-        "A title\n\nCCTV:\n\nCaf\xe9 exports?\n".encode("latin-1"),
-        "latin1.txt:5: not UTF-8 text (byte 0xe9); convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8",
-    ),
     "nolabels.txt": (
         "Just a paragraph of prose.\nAnother line, no speakers here.\n",
         "nolabels.txt: no speaker labels",
@@ -131,9 +127,12 @@ def test_every_file_bad_in_a_build_fails_and_lists_them(tmp_path):
 
 def test_a_directory_with_no_transcripts(fixture_index, tmp_path):
     (tmp_path / "nothing").mkdir()
-    write(tmp_path / "nothing" / "notes.pdf", b"%PDF")
+    write(tmp_path / "nothing" / "notes.docx", b"PK")
     result = run("index", "add", tmp_path / "nothing", "--index", fixture_index)
-    assert result.exit_code == 1 and "no transcript files (.txt or .md) in the paths given" in text(result)
+    assert (
+        result.exit_code == 1
+        and "no transcript files (.txt, .md, .html, .pdf, .vtt, .srt or .json) in the paths given" in text(result)
+    )
 
 
 def test_duplicate_files(fixture_index, tmp_path):

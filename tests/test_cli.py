@@ -19,7 +19,7 @@ def test_briefings_json_lists_all_five():
     assert len(rows) == 5
     row = next(r for r in rows if r["id"] == "scio-2022-01-14-import-export-2021")
     assert row["held_on"] == "2022-01-14" and row["published_on"] == "2022-01-19"
-    assert row["turn_count"] == 2 and row["officials"] == [{"name": "Li Kuiwen", "title": None}]
+    assert row["turn_count"] == 2 and row["officials"] == [{"name": "Li Kuiwen", "title": None, "label": None}]
 
 
 def test_show_json_has_turn_fields():
@@ -28,7 +28,7 @@ def test_show_json_has_turn_fields():
     data = json.loads(result.stdout)
     turn = data["turns"][9]
     assert turn["index"] == 10
-    assert set(turn) == {"index", "speaker", "role", "text", "char_start", "char_end", "answers_turn"}
+    assert set(turn) == {"index", "speaker", "role", "text", "char_start", "char_end", "answers_turn", "outlet"}
     assert (turn["speaker"], turn["role"], turn["answers_turn"]) == ("Sun Yuning", "official", 8)
 
 

@@ -11,8 +11,8 @@ from tests.conftest import SCIO_FIXTURE, WH_FIXTURE, archive_file
 
 
 def test_formats_are_told_apart():
-    assert detect(WH_FIXTURE, read_transcript_text(WH_FIXTURE)) is whitehouse
-    assert detect(SCIO_FIXTURE, read_transcript_text(SCIO_FIXTURE)) is scio
+    assert detect(WH_FIXTURE, read_transcript_text(WH_FIXTURE))[0] is whitehouse
+    assert detect(SCIO_FIXTURE, read_transcript_text(SCIO_FIXTURE))[0] is scio
 
 
 def test_fixture_header_labels_and_questions():

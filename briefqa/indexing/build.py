@@ -464,7 +464,9 @@ class NothingToIndex(ValueError):
     def __init__(self, skipped: list[SkippedFile]):
         self.skipped = skipped
         if not skipped:
-            super().__init__("nothing to index: no transcript files (.txt or .md) in the paths given")
+            super().__init__(
+                "nothing to index: no transcript files (.txt, .md, .html, .pdf, .vtt, .srt or .json) in the paths given"
+            )
             return
         lines = "".join(f"\n  {s.message()}" for s in skipped)
         super().__init__(f"nothing to index: every file was skipped ({len(skipped)}){lines}")

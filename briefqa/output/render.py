@@ -271,3 +271,52 @@ def print_text(console: Any, results: list[SearchResult], index: Path | str | No
             show = "    " + command("briefqa", "show", r.briefing_id, *options)
         console.print(Text(show, style="dim"), no_wrap=True, overflow="ignore", crop=False)
         console.print()
+
+
+def print_inspection(console: Any, inspection: Any) -> None:
+    """How a file was read (``briefqa.reading.inspect.Inspection``), for a person to check."""
+    from rich.text import Text
+
+    def line(label: str, value: Any) -> None:
+        print_wrapped(console, Text(f"{label:<11}", style="bold") + Text(printable(str(value))), first=0)
+
+    console.print(Text(printable(inspection.path), style="bold"), overflow="fold")
+    if inspection.error:
+        line("cannot read", inspection.error)
+        return
+    line("container", f"{inspection.container}, {inspection.encoding}")
+    line("reader", f"{inspection.reader}: {inspection.reader_why}")
+    line("title", inspection.title)
+    line("date", f"{inspection.held_on} (from {inspection.date_from})" if inspection.held_on else "none found")
+    line("language", inspection.language)
+    if inspection.source_url:
+        line("source", inspection.source_url)
+    console.print()
+    console.print(Text(f"Speakers ({len(inspection.labels)})", style="bold"))
+    for label in inspection.labels:
+        who = label.speaker + (f" = {label.name}" if label.name else "") + (f", {label.title}" if label.title else "")
+        where = Text(f"  {label.role} · line {label.first_line}", style="dim")
+        print_wrapped(console, Text(f"{label.turns:>5}  ") + Text(printable(who)) + where, first=0)
+    if inspection.reporters:
+        print_wrapped(
+            console, Text("Reporters named: ", style="bold") + Text(printable(", ".join(inspection.reporters)))
+        )
+    console.print()
+    console.print(Text("Set aside", style="bold"))
+    for group in inspection.set_aside:
+        print_wrapped(console, Text(f"{group.count:>5}  {group.kind}: {group.why}"), first=0)
+        for example in group.examples:
+            print_wrapped(console, Text(printable(example), style="dim"), first=9)
+    a = inspection.accounting
+    if a:
+        console.print()
+        print_wrapped(
+            console,
+            Text("Characters ", style="bold")
+            + Text(f"{a.total:,}: {a.in_turns:,} in turns ({a.unattributed:,} unattributed), {a.labels:,} labels, "
+                   f"{a.metadata:,} metadata, {a.furniture:,} furniture, {a.whitespace:,} white space, "
+                   f"{a.not_read:,} not read"),
+            first=0,
+        )  # fmt: skip
+    for note in inspection.notes:
+        print_wrapped(console, Text("note: ", style="yellow") + Text(printable(note)), first=0)

@@ -7,19 +7,21 @@ from pathlib import Path
 
 from briefqa.hashing import text_sha256
 from briefqa.paths import default_corpus_dir
-from briefqa.reading.files import SIDECAR_SUFFIX, parse_transcript, read_transcript_text, sidecar_path
+from briefqa.reading.containers import CONTAINER_SUFFIXES
+from briefqa.reading.files import SIDECAR_SUFFIX, parse_transcript, read_transcript, sidecar_path
 from briefqa.reading.formats import TranscriptError
 from briefqa.reading.turns import resolve
 from briefqa.records import Corpus, ParsedTranscript, SkippedFile
 
-TRANSCRIPT_SUFFIXES = {".txt", ".md"}
+TRANSCRIPT_SUFFIXES = CONTAINER_SUFFIXES | {".rst"}  # reStructuredText: read as plain text
 
 
 def transcript_files(paths: Iterable[Path | str]) -> list[Path]:
     """The transcript files named, and those found (recursively) in directories named.
 
-    Inside a directory only ``.txt`` and ``.md`` files count (a LICENSE or a sidecar
-    ``.meta.toml`` is not a transcript); a file named directly is always read."""
+    Inside a directory only files of a transcript container count (``.txt``, ``.md``, ``.html``,
+    ``.pdf``, ``.vtt``, ``.srt``, ``.json``; a LICENSE or a sidecar ``.meta.toml`` is not a
+    transcript); a file named directly is always read."""
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
@@ -27,7 +29,7 @@ def transcript_files(paths: Iterable[Path | str]) -> list[Path]:
                 p
                 for p in sorted(path.rglob("*"))
                 if p.is_file()
-                and p.suffix in TRANSCRIPT_SUFFIXES
+                and p.suffix.lower() in TRANSCRIPT_SUFFIXES
                 and not p.name.endswith(SIDECAR_SUFFIX)
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
@@ -63,11 +65,11 @@ def parse_files(
         if progress and done > 1:
             progress(done - 1, len(files))
         try:
-            text = read_transcript_text(path)
-            digest = text_sha256(text)
+            read = read_transcript(path)
+            digest = text_sha256(read.text)
             if digest in seen_content:
                 raise TranscriptError(path, f"repeats {seen_content[digest]} word for word; remove one of them")
-            transcript = parse_transcript(path, text)
+            transcript = parse_transcript(path, read)
             if transcript.id in seen_ids:
                 raise TranscriptError(
                     path, f"has the same briefing id '{transcript.id}' as {seen_ids[transcript.id]}; rename one"

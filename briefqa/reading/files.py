@@ -3,8 +3,9 @@
 A sidecar ``<name>.meta.toml`` next to a transcript overrides what the text cannot tell
 (see README, "Sidecar metadata").
 
-Offsets (``char_start``/``char_end``) index the transcript text as briefqa reads it: decoded as
-UTF-8, a leading byte-order mark dropped, line endings normalised to ``\\n``.
+Offsets (``char_start``/``char_end``) index the transcript text as briefqa reads it: the text its
+container gives (``briefqa.reading.containers``: decoded, a leading byte-order mark dropped, line
+endings ``\\n``; an HTML page's, PDF's or subtitle file's text as extracted).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from briefqa.reading.containers import ContainerText, read_container
 from briefqa.reading.formats import NO_LABELS, TranscriptError, detect
 from briefqa.records import ParsedTranscript, Person
 
@@ -27,8 +29,9 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.stem + SIDECAR_SUFFIX)
 
 
-def read_transcript_text(path: Path) -> str:
-    """Read a transcript as text, refusing files that are not UTF-8 text."""
+def read_transcript(path: Path) -> ContainerText:
+    """Read a transcript file (text, Markdown, HTML, PDF, subtitles, speech-to-text JSON) as the
+    text its reader parses, with the container and encoding it came in."""
     if path.is_dir():
         raise TranscriptError(
             path, "a directory, not a transcript file; name the directory itself to read what is in it"
@@ -43,26 +46,25 @@ def read_transcript_text(path: Path) -> str:
     data = path.read_bytes()
     if not data.strip():
         raise TranscriptError(path, "the file is empty; remove it or put a transcript in it")
-    if b"\x00" in data:
-        raise TranscriptError(path, "this is a binary file, not a text transcript; remove it")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise TranscriptError(
-            path,
-            f"not UTF-8 text (byte 0x{data[err.start]:02x}); convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8",
-            line,
-        ) from None
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return read_container(path, data)
 
 
-def parse_transcript(path: Path, text: str | None = None) -> ParsedTranscript:
-    """Parse one transcript file (format detected from its text), applying its sidecar."""
+def read_transcript_text(path: Path) -> str:
+    """The text of a transcript as its reader parses it: offsets into it are citations' offsets."""
+    return read_transcript(path).text
+
+
+def parse_transcript(path: Path, read: ContainerText | str | None = None) -> ParsedTranscript:
+    """Parse one transcript file (format detected from its text), applying its sidecar. ``read``:
+    the file as already read, or its text; None to read it."""
     path = Path(path)
-    if text is None:
-        text = read_transcript_text(path)
-    parsed = detect(path, text).parse(path, text)
+    if read is None:
+        read = read_transcript(path)
+    elif isinstance(read, str):
+        read = ContainerText(read, "text", "utf-8", {}, [])
+    text = read.text
+    fmt, _ = detect(path, text)
+    parsed = fmt.parse(path, text, read.metadata)
     if not parsed.turns:
         raise TranscriptError(path, NO_LABELS)
     sidecar = sidecar_path(path)

@@ -87,11 +87,12 @@ def _briefing(t: ParsedTranscript, roles: dict[str, Role]) -> Briefing:
             text=lt.text,
             char_start=lt.char_start,
             char_end=lt.char_end,
+            outlet=lt.outlet,
         )
         for i, lt in enumerate(t.turns, start=1)
     ]
     link_answers(turns)
-    officials = {p.name: p for p in t.officials}
+    officials = {p.label or p.name: p for p in t.officials}  # by what the turns carry: 'PM', 'GE
     for turn in turns:
         if turn.role == "official":
             officials.setdefault(turn.speaker, Person(name=turn.speaker))
@@ -105,6 +106,8 @@ def _briefing(t: ParsedTranscript, roles: dict[str, Role]) -> Briefing:
         held_on=t.held_on,
         published_on=t.published_on,
         source=t.source,
+        source_url=t.source_url,
+        language=t.language,
         officials=list(officials.values()),
         chair=chair,
         outlets=outlets,

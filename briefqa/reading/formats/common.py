@@ -22,6 +22,14 @@ class TranscriptError(Exception):
         super().__init__(f"{where}: {reason}")
 
 
+@dataclass(frozen=True)
+class Detection:
+    """How sure a reader is that a text is its to read (0: not at all, 1: certain), and why."""
+
+    score: float
+    why: str
+
+
 def briefing_id(path: Path) -> str:
     """The stable id of a transcript: its file name without the extension."""
     return path.stem

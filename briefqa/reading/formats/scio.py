@@ -17,6 +17,7 @@ from briefqa.dates import MONTHS
 from briefqa.reading.formats.common import (
     FULL_DATE,
     MONTH_PATTERN,
+    Detection,
     Line,
     briefing_id,
     full_date,
@@ -77,9 +78,21 @@ _WEEKDAY = re.compile(r"\bon\s+(?P<weekday>" + "|".join(calendar.day_name) + r")
 _CLOCK_TIME = re.compile(r"\b\d{1,2}(:\d\d)?\s*[ap]\.m\.", re.IGNORECASE)
 
 
+_MARKERS = re.compile(r"SCIO|china\.org\.cn|State Council Information Office|^Speakers:$|^Chairperson:$", re.MULTILINE)
+
+
+def detect(text: str) -> Detection:
+    """A page of china.org.cn or SCIO (its name, or a 'Speakers:' block) with labels on lines of their own."""
+    if not _MARKERS.search(text):
+        return Detection(0.0, "no SCIO page markers")
+    labels = sum(1 for line in text.split("\n") if _label(line.replace("\u00a0", " ").strip()))
+    if not labels:
+        return Detection(0.0, "no label lines")
+    return Detection(0.9, f"SCIO page markers and {labels} labels on lines of their own ('Yu Jianhua:')")
+
+
 def recognises(text: str) -> bool:
-    """Any text with at least one SCIO label line; the fallback format."""
-    return any(_label(line.replace("\u00a0", " ").strip()) for line in text.split("\n"))
+    return detect(text).score > 0
 
 
 def _is_noise(clean: str) -> bool:
@@ -106,7 +119,7 @@ def _person(entry: str) -> Person:
     return Person(name=_HONORIFIC.sub("", name.strip()), title=title.strip() or None)
 
 
-def parse(path: Path, text: str) -> ParsedTranscript:
+def parse(path: Path, text: str, metadata: dict[str, str] | None = None) -> ParsedTranscript:
     lines = split_lines(text)
     first_label = next((i for i, ln in enumerate(lines) if _label(ln.clean)), len(lines))
     header, body = lines[:first_label], lines[first_label:]
@@ -168,6 +181,7 @@ def parse(path: Path, text: str) -> ParsedTranscript:
         officials=list(officials.values()),
         chair=chair,
         turns=_turns(text, body),
+        reader=f"{NAME} {VERSION}",
         text=text,
     )
 

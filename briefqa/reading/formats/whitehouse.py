@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from briefqa.choices import Role
-from briefqa.reading.formats.common import TranscriptError, as_date, briefing_id, split_lines
+from briefqa.reading.formats.common import Detection, TranscriptError, as_date, briefing_id, split_lines
 from briefqa.records import LabelledTurn, ParsedTranscript, Person
 
 NAME = "whitehouse"
@@ -34,9 +34,24 @@ REPORTER = "Reporter"
 CHAIR_LABELS = {"MODERATOR"}
 
 
+# Labels a White House page never uses: a file with them is another source's (the general reader's).
+_OTHER_SOURCES = re.compile(r"^\s*(?:\*\*|(?:QUESTION|JOURNALIST|REPORTER|PREGUNTA|A|Speaker \d+):)", re.MULTILINE)
+
+
+def detect(text: str) -> Detection:
+    """A YAML header, then upper-case labels inline ('MS. PSAKI:  Hi') or 'Q' questions: the archive's
+    Markdown files."""
+    if not text.startswith("---\n"):
+        return Detection(0.0, "no YAML header")
+    if _OTHER_SOURCES.search(text):
+        return Detection(0.0, "labels a White House page never uses (QUESTION:, **Name**, A:)")
+    if not re.search(r"^[\s\u00a0]*(?:[A-Z][A-Z.'’\- ]*[A-Z.]:\s+\S|Q\s+\S)", text, re.MULTILINE):
+        return Detection(0.0, "no upper-case inline labels")
+    return Detection(0.9, "a YAML header, then upper-case inline labels ('MS. PSAKI:  ...') and 'Q' questions")
+
+
 def recognises(text: str) -> bool:
-    """A YAML header first: the archive's Markdown files."""
-    return text.startswith("---\n")
+    return detect(text).score > 0
 
 
 _NAME_PART = re.compile(r"([-'’])")
@@ -96,7 +111,7 @@ class _HeaderLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-def _front_matter(path: Path, text: str) -> tuple[dict[str, Any], int]:
+def front_matter(path: Path, text: str) -> tuple[dict[str, Any], int]:
     end = text.find("\n---", 4)
     if end == -1:
         raise TranscriptError(path, "the YAML header opened by '---' is never closed", 1)
@@ -131,8 +146,8 @@ def _front_matter(path: Path, text: str) -> tuple[dict[str, Any], int]:
     return meta, end + len("\n---")
 
 
-def parse(path: Path, text: str) -> ParsedTranscript:
-    meta, body_start = _front_matter(path, text)
+def parse(path: Path, text: str, metadata: dict[str, str] | None = None) -> ParsedTranscript:
+    meta, body_start = front_matter(path, text)
     turns: list[LabelledTurn] = []
     current: dict[str, Any] | None = None
 
@@ -197,5 +212,10 @@ def parse(path: Path, text: str) -> ParsedTranscript:
         chair=None,
         turns=turns,
         reporter_labels_are_outlets=False,
+        source_url=url
+        if isinstance(url := meta.get("source_url"), str) and url.startswith(("http://", "https://"))
+        else None,
+        reader=f"{NAME} {VERSION}",
+        date_from="front matter (date)" if held else None,
         text=text,
     )

@@ -1,0 +1,185 @@
+"""People as transcripts name them: how a label is shown, which words are titles, and which full
+name a label ('PM', 'MS. JEAN-PIERRE', 'TREASURER') stands for when the title line, a speakers list
+or a first mention makes it certain."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Words of a position, not of a name (lower case, accents removed). A label or mention made of
+# these and a name splits into a title and a name.
+TITLE_WORDS = {
+    "president", "vice", "prime", "minister", "deputy", "secretary", "press", "treasurer", "governor",
+    "chair", "chairman", "chairwoman", "chairperson", "director", "general", "spokesperson", "spokesman",
+    "spokeswoman", "ambassador", "senator", "representative", "congressman", "congresswoman", "mayor",
+    "premier", "chancellor", "commissioner", "administrator", "attorney", "advisor", "adviser",
+    "assistant", "chief", "officer", "head", "leader", "speaker", "member", "counsel", "justice", "judge",
+    "admiral", "colonel", "captain", "major", "lieutenant", "sergeant", "commander", "surgeon", "coordinator",
+    "executive", "national", "security", "state", "foreign", "affairs", "finance", "health", "trade",
+    "defence", "defense", "economy", "home", "interior", "education", "energy", "environment", "federal",
+    "reserve", "bank", "board", "council", "committee", "department", "office", "ministry", "white", "house",
+    "opposition", "shadow", "acting", "senior", "principal", "associate", "lord", "lady", "baroness", "dame",
+    "sir", "king", "queen", "prince", "governing", "central", "agency", "for", "of", "the", "and", "to", "on",
+    # Spanish, French, Portuguese, Italian
+    "presidente", "presidenta", "ministro", "ministra", "secretario", "secretaria", "gobernador",
+    "gobernadora", "vocero", "vocera", "portavoz", "directora", "subsecretario", "subsecretaria",
+    "canciller", "jefe", "jefa", "de", "del", "la", "el", "los", "las", "y", "economia", "hacienda", "salud",
+    "gobierno", "relaciones", "exteriores", "ministre", "porte-parole", "secretaire", "d'etat",
+    "du", "des", "et", "le", "les", "gouverneur", "porta-voz",
+}  # fmt: skip
+HONORIFICS = {"mr", "ms", "mrs", "miss", "mx", "dr", "prof", "professor", "madam", "sr", "sra", "srta", "mme", "m"}
+_SMALL = {"of", "for", "the", "and", "to", "on", "de", "del", "la", "el", "y", "du", "des", "et", "le", "les", "da"}
+
+
+def fold(text: str) -> str:
+    """Lower case without accents or dots: 'LÓPEZ' -> 'lopez', 'Mr.' -> 'mr'."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace(".", ""))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_NAME_PART = re.compile(r"([-'’])")
+
+
+def _title_case(word: str) -> str:
+    """'JEAN-PIERRE' -> 'Jean-Pierre', "O'ROURKE" -> "O'Rourke", 'MCDONOUGH' -> 'McDonough'."""
+    parts = []
+    for part in _NAME_PART.split(word):
+        if part.startswith("MC") and len(part) > 3:
+            parts.append("Mc" + part[2:].capitalize())
+        else:
+            parts.append(part.capitalize())
+    return "".join(parts)
+
+
+def display_label(label: str) -> str:
+    """A label as a reader shows it: upper-case words in title case ('MR. PRICE' -> 'Mr. Price'),
+    except abbreviations and initials, which stay as written ('PM', 'GE'); small words of a title in
+    lower case ('MINISTER FOR TRADE' -> 'Minister for Trade')."""
+    words = label.split()
+    if not label.isupper():
+        return " ".join(words)  # mixed case is as the transcript wants it ('Mr Lavery KC')
+    shown = []
+    for i, word in enumerate(words):
+        bare = word.strip(".,()")
+        if not word.isupper() or not any(c.isalpha() for c in word):
+            shown.append(word)
+        elif fold(bare) not in HONORIFICS | _SMALL and (
+            len(bare) <= 3 and len(words) == 1 or not re.search("[AEIOUY]", bare)
+        ):
+            shown.append(word)  # PM, GE, DPM, CCTV, NBC: initials and acronyms, kept
+        elif i > 0 and fold(bare) in _SMALL:
+            shown.append(word.lower())
+        else:
+            shown.append(_title_case(word))
+    return " ".join(shown)
+
+
+def is_title_word(word: str) -> bool:
+    return fold(word.strip(",.()")) in TITLE_WORDS
+
+
+def split_name_and_title(label: str) -> tuple[str, str | None]:
+    """'Jane Roe, Minister for Trade' -> ('Jane Roe', 'Minister for Trade'); 'Secretaria de
+    Economía, Ana López' -> ('Ana López', 'Secretaria de Economía'); a label without a comma is all
+    name."""
+    if "," not in label:
+        return label, None
+    first, _, second = (part.strip() for part in label.partition(","))
+    if not first or not second:
+        return label, None
+    # The part that starts with a position's word is the title: 'Subsecretario de Comercio Exterior'.
+    first_title = is_title_word(first.split()[0])
+    second_title = is_title_word(second.split()[0])
+    if first_title and not second_title:
+        return second, first
+    if second_title and not first_title:
+        return first, second
+    return first, second  # 'Name, Position' is the usual order
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A person named with their position in a title, a speakers list or the text."""
+
+    name: str  # 'Karine Jean-Pierre'
+    title: str | None  # 'Press Secretary'
+
+
+# 'and' is not in it: 'Prime Minister Jane Roe and Treasurer Gil Evans' names two people.
+_CAP_WORD = r"(?:[A-ZÀ-ÖØ-Þ][\w'’\-.]*|of|for|the|de|del|la|el|du|des|le)"
+_RUN = re.compile(_CAP_WORD + r"(?:\s+" + _CAP_WORD + r")*")
+_NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+$|^[A-ZÀ-ÖØ-Þ]\.$|^[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]*[A-Z][a-zà-öø-ÿ]+$")
+
+
+def mentions(text: str) -> list[Mention]:
+    """People named in a line of text with their title: 'Press Briefing by Press Secretary Karine
+    Jean-Pierre and NSC Coordinator John Kirby' -> Karine Jean-Pierre (Press Secretary), John Kirby
+    (NSC Coordinator); 'Jane Roe, Minister for Trade' -> Jane Roe (Minister for Trade)."""
+    found: list[Mention] = []
+    for run in _RUN.finditer(text):
+        words = run.group().split()
+        # A run is [title words] name words; names are two to four capitalised non-title words.
+        while words and fold(words[-1]) in _SMALL:
+            words.pop()
+        name_words: list[str] = []
+        for word in reversed(words):
+            if _NAME_WORD.match(word) and not is_title_word(word) and fold(word) not in HONORIFICS:
+                name_words.insert(0, word)
+            else:
+                break
+        if not 2 <= len(name_words) <= 4:
+            continue
+        title_words = words[: len(words) - len(name_words)]
+        while title_words and (fold(title_words[0]) in _SMALL or fold(title_words[0]) in {"by", "with"}):
+            title_words.pop(0)
+        title = " ".join(w for w in title_words if fold(w) not in HONORIFICS) or None
+        if title is None:
+            after = text[run.end() :]
+            if m := re.match(r",\s*(?:the\s+)?([A-Z][\w'’\-]*(?:\s+" + _CAP_WORD + r")*)", after):
+                candidate = m.group(1).split()
+                if all(is_title_word(w) or w.isupper() for w in candidate):
+                    title = " ".join(candidate)
+        found.append(Mention(" ".join(name_words), title))
+    return found
+
+
+def _initials(words: list[str]) -> str:
+    return "".join(w[0] for w in words if w and fold(w) not in _SMALL).lower()
+
+
+def resolve_label(label: str, people: list[Mention]) -> Mention | None:
+    """The one person a label stands for, when exactly one fits: its surname ('Ms. Jean-Pierre'),
+    its initials ('GE' for Gil Evans), its position's initials ('PM' for Prime Minister) or its
+    position ('Treasurer'). None when none or several fit."""
+    words = [w for w in label.replace(",", " ").split() if fold(w) not in HONORIFICS]
+    if not words:
+        return None
+    key = fold(" ".join(words))
+    candidates: dict[str, Mention] = {}
+
+    def fits(m: Mention) -> bool:
+        name_words = m.name.split()
+        if key == fold(m.name):
+            return True
+        title_words = [w for w in words if is_title_word(w)]
+        rest = [w for w in words if not is_title_word(w)]
+        if rest and fold(" ".join(rest)) in {fold(name_words[-1]), fold(" ".join(name_words[-2:]))}:
+            return True  # a surname, perhaps with a title: 'Ms. Jean-Pierre', 'Governor Smith'
+        if len(words) == 1 and len(words[0]) <= 4 and words[0].isupper():
+            initials = words[0].lower()
+            if initials == _initials(name_words):
+                return True
+            if m.title and initials == _initials(m.title.split()):
+                return True
+        if m.title and not rest and title_words and key == fold(m.title):
+            return True
+        return bool(m.title and not rest and title_words and fold(m.title).endswith(key))
+
+    for mention in people:
+        if fits(mention):
+            candidates.setdefault(fold(mention.name), mention)
+    if len(candidates) == 1:
+        return next(iter(candidates.values()))
+    return None
