@@ -97,7 +97,8 @@ class Filters(BaseModel):
     speaker: str | None = Field(
         default=None,
         description="Only this speaker's turns (a person, or a reporter's outlet), matched from the start of "
-        "a word of the name, case-insensitively: 'li', 'kui' or 'li kui' finds Li Kuiwen; 'wen' does not.",
+        "a word of the name, case-insensitively: 'li', 'kui' or 'li kui' finds Li Kuiwen; 'wen' does not. A "
+        "label matches by the full name the transcript gives it too: 'karine' finds 'Ms. Jean-Pierre'.",
         json_schema_extra={"metavar": "NAME"},
     )
     role: Role | None = Field(default=None, description="Only turns of this role: official, chair or reporter.")
@@ -110,6 +111,12 @@ class Filters(BaseModel):
         default=None,
         description="Only this briefing: its whole id, as results and 'briefqa briefings' give it.",
         json_schema_extra={"metavar": "ID"},
+    )
+    collection: str | None = Field(
+        default=None,
+        description="Only briefings of this source, in an archive of several: the folder they were indexed "
+        "from, or a briefqa.toml's collection; matched as for speaker.",
+        json_schema_extra={"metavar": "NAME"},
     )
     since: date | None = Field(
         default=None, description="Only briefings held on or after this day (one with no date is left out)."

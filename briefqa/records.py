@@ -27,10 +27,18 @@ class Person(BaseModel):
     )
 
 
-def speaker_titles(officials: list[Person], chair: Person | None) -> dict[str, str]:
-    """Name -> the title the transcript gives that official or the chair (the chair's, when both
-    name one person); a person given no title is left out."""
-    return {p.name: p.title for p in [*officials, *([chair] if chair else [])] if p.title}
+def speaker_people(officials: list[Person], chair: Person | None) -> dict[str, Person]:
+    """What turns are labelled with ('PM', or a name) -> the person, for the officials and the chair
+    (the chair's entry, when both are one label)."""
+    return {p.label or p.name: p for p in [*officials, *([chair] if chair else [])]}
+
+
+def speaker_caption(speaker: str, person: Person | None) -> str:
+    """A speaker as a citation names them: 'PM (Jane Roe), Prime Minister', 'Li Kuiwen, spokesperson'."""
+    shown = speaker
+    if person and person.name != speaker and person.label == speaker and person.name != "Reporter":
+        shown += f" ({person.name})"
+    return f"{shown}, {person.title}" if person and person.title else shown
 
 
 class LabelledTurn(BaseModel):
@@ -79,6 +87,9 @@ class ParsedTranscript(BaseModel):
     source_url: str | None = Field(default=None, description="The page the transcript came from, if it says.")
     language: str = Field(default="en", description="ISO 639-1 code of the transcript's language.")
     reader: str = Field(default="", description="The reader that parsed it and its version, e.g. 'general 1'.")
+    collection: str = Field(
+        default="", description="The source it belongs to in an archive of several (a folder's name)."
+    )
     date_from: str | None = Field(default=None, description="Where held_on was read: front matter, title, ...")
     set_aside: list[Aside] = Field(default_factory=list, description="Text in no turn, and why.")
     notes: list[str] = Field(default_factory=list, description="Warnings about how the file was read.")
@@ -111,6 +122,10 @@ class Briefing(BaseModel):
     source: str = Field(description="Path of the transcript file.")
     source_url: str | None = Field(default=None, description="The page the transcript came from, if it says.")
     language: str = Field(default="en", description="ISO 639-1 code of the transcript's language.")
+    collection: str = Field(
+        default="", description="The source it belongs to in an archive of several (a folder's name)."
+    )
+    reader: str = Field(default="", description="The reader that parsed it and its version, e.g. 'general 1'.")
     officials: list[Person]
     chair: Person | None = Field(description="The moderator, when there is one.")
     outlets: list[str] = Field(description="Media outlets that asked questions, in order of asking.")
@@ -130,6 +145,10 @@ class BriefingSummary(BaseModel):
     held_on: date | None
     published_on: date | None
     source: str
+    source_url: str | None = None
+    language: str = "en"
+    collection: str = ""
+    reader: str = ""
     officials: list[Person]
     chair: Person | None
     outlets: list[str]
@@ -187,7 +206,13 @@ class Passage(BaseModel):
     char_start: int
     char_end: int
     answers_turn: int | None = None
-    question_outlet: str | None = Field(default=None, description="Who asked the question answered.")
+    question_outlet: str | None = Field(
+        default=None, description="Who asked the question answered: the reporter's outlet when named, else their label."
+    )
+    outlet: str | None = Field(default=None, description="A reporter's outlet, when the transcript names it.")
+    language: str = Field(default="en", description="ISO 639-1 code of the briefing's language.")
+    source_url: str | None = Field(default=None, description="The page the transcript came from, if it says.")
+    collection: str = Field(default="", description="The source the briefing belongs to.")
     question_text: str | None = Field(default=None, description="The question answered, if any.")
     embedded_text: str = Field(
         default="", description="What was embedded: context plus text (empty when read back from an index)."

@@ -84,6 +84,10 @@ def test_ask_json_fields(fixture_index):
     top = data["results"][0]
     assert set(top) == {
         "speaker_title",
+        "speaker_name",
+        "outlet",
+        "source_url",
+        "collection",
         "more",
         "rank",
         "score",

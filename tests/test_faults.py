@@ -53,7 +53,7 @@ WRITER = textwrap.dedent(
             stop_here()
         embed.HashEmbedder.encode = slow_encode
     elif point == "bm25":
-        def slow_bm25(texts, directory):
+        def slow_bm25(texts, directory, languages=None):
             (directory / "params.index.json").write_text("{half written")
             stop_here()
         store.build_bm25 = slow_bm25

@@ -30,7 +30,11 @@ def test_fixture_header_labels_and_questions():
         ("Reporter", "reporter", None),
         ("Ms. Roe", "official", 8),
     ]
-    assert [o.name for o in b.officials] == ["Ms. Roe", "Secretary Doe"]
+    # The labels are the people the title names: 'Ms. Roe' is Press Secretary Jane Roe.
+    assert [(o.label, o.name, o.title) for o in b.officials] == [
+        ("Ms. Roe", "Jane Roe", "Press Secretary"),
+        ("Secretary Doe", "John Doe", "Energy Secretary"),
+    ]
     assert b.outlets == []  # a 'Q' names no outlet
     # a hard-wrapped turn runs over lines; clock times and END belong to no turn
     assert b.turns[7].text == "Jane, what is the President's position on the heating-oil\nreserve?"
@@ -64,7 +68,7 @@ def test_real_archive_files(relative, title, held, first, officials):
     (b,) = load_corpus([path]).briefings
     assert b.title.startswith(title) and b.held_on == held
     assert b.turns[0].speaker == first and b.turns[0].role == "official"
-    assert officials <= {o.name for o in b.officials}
+    assert officials <= {o.label or o.name for o in b.officials}
     questions = [t for t in b.turns if t.speaker == "Reporter"]
     assert len(questions) >= 5 and all(t.role == "reporter" for t in questions)
     answers = [t for t in b.turns if t.answers_turn is not None]

@@ -413,7 +413,7 @@ def scale(index, sizes: list[int]) -> None:
                 )
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
-            build_bm25([texts[i] for i in first], Path(tmp))
+            build_bm25([texts[i] for i in first], Path(tmp), [index.passages[i].language for i in first])
             bm25_size = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6
         print(f"| {n} | bm25 matrix | {time.perf_counter() - start:.2f} | {bm25_size:.0f} | | | | |")
 

@@ -1,9 +1,17 @@
-"""BM25 in one place: the tokenizer, the build (bm25s, Lucene variant), its files, the scorer.
+"""BM25 in one place: the tokenizers, the build (bm25s, Lucene variant), its files, the scorer.
 
 bm25s computes the BM25 score of every (word, passage) pair at build time and saves them as a
 sparse matrix (JSON and .npy, no pickles). A query's scores are the sum of its words' rows:
-reading that matrix with numpy spares the query path bm25s's import (scipy, ~0.3 s). Index and
-query share one tokenizer.
+reading that matrix with numpy spares the query path bm25s's import (scipy, ~0.3 s).
+
+Each passage is tokenized in its own language: that language's Snowball stemmer (PyStemmer) and
+bm25s's stopwords for it; a language without a stemmer here is tokenized as English. The index
+records the languages it holds with their stopwords (``languages.json``: ``{"languages": {"en":
+[...], "es": [...]}}``; an index built before it has ``stopwords.json``, a plain list of English
+stopwords, and is read as English only). A query's language is unknown, so it is tokenized once
+in each language the index holds, and its tokens are the union of those lists: a word that two
+languages stem alike counts once, a word the query repeats counts again, as in bm25s. For an
+English-only index that union is the English tokenization itself, as it was before languages.
 """
 
 from __future__ import annotations
@@ -11,38 +19,79 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from briefqa.reading.language import STEMMER_LANGUAGES
+
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) default token pattern
 PARAMS = "params.index.json"
 VOCAB = "vocab.index.json"
-STOPWORDS = "stopwords.json"
+LANGUAGES = "languages.json"
+STOPWORDS = "stopwords.json"  # indexes built before languages.json: the English stopwords
 MATRIX = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy")
+DEFAULT_LANGUAGE = "en"
 
 
 def tokenize(text: str, stemmer, stopwords: frozenset[str]) -> list[str]:
     return stemmer.stemWords([w for w in _TOKEN.findall(text.lower()) if w not in stopwords])
 
 
-def english_stemmer():
+def stemmer(language: str):
+    """The Snowball stemmer of an ISO 639-1 code among ``STEMMER_LANGUAGES``."""
     import Stemmer
 
-    return Stemmer.Stemmer("english")
+    return Stemmer.Stemmer(STEMMER_LANGUAGES[language])
 
 
-def build_bm25(texts: list[str], directory: Path) -> None:
-    """Index texts with bm25s (Lucene BM25) and save its matrix, vocabulary and stopwords."""
+def stopword_list(language: str) -> tuple[str, ...]:
+    """bm25s's stopwords for a code among ``STEMMER_LANGUAGES`` (its import: build time only)."""
+    from bm25s import stopwords
+
+    name = "EN" if language == DEFAULT_LANGUAGE else STEMMER_LANGUAGES[language].upper()
+    return tuple(getattr(stopwords, f"STOPWORDS_{name}"))
+
+
+def build_bm25(texts: list[str], directory: Path, languages: Sequence[str] | None = None) -> None:
+    """Index texts with bm25s (Lucene BM25), each in its language (an ISO 639-1 code per text;
+    None: all English; a code without a stemmer: English), and save the matrix, the vocabulary
+    and the languages with their stopwords."""
     import bm25s
-    from bm25s.stopwords import STOPWORDS_EN
 
-    stemmer, stopwords = english_stemmer(), frozenset(STOPWORDS_EN)
+    if languages is None:
+        codes = [DEFAULT_LANGUAGE] * len(texts)
+    elif len(languages) != len(texts):
+        raise ValueError(f"{len(languages)} languages for {len(texts)} texts")
+    else:
+        codes = [code if code in STEMMER_LANGUAGES else DEFAULT_LANGUAGE for code in languages]
+    held = sorted(set(codes)) or [DEFAULT_LANGUAGE]
+    tokenizers = {code: (stemmer(code), frozenset(stopword_list(code))) for code in held}
     retriever = bm25s.BM25(method="lucene")
-    retriever.index([tokenize(t, stemmer, stopwords) for t in texts], show_progress=False)
+    retriever.index([tokenize(t, *tokenizers[code]) for t, code in zip(texts, codes)], show_progress=False)
     retriever.save(str(directory), show_progress=False)
-    (directory / STOPWORDS).write_text(json.dumps(sorted(stopwords)))
+    stopwords = {code: sorted(words) for code, (_, words) in tokenizers.items()}
+    (directory / LANGUAGES).write_text(json.dumps({"languages": stopwords}, ensure_ascii=False), encoding="utf-8")
+
+
+def read_languages(directory: Path) -> dict[str, frozenset[str]]:
+    """The languages of the index in ``directory`` and their stopwords, in the order of its file.
+
+    Raises OSError, ValueError or KeyError for files that are missing or damaged."""
+    if (directory / LANGUAGES).exists():
+        held = json.loads((directory / LANGUAGES).read_text(encoding="utf-8"))["languages"]
+    else:  # built before languages.json: English only
+        held = {DEFAULT_LANGUAGE: json.loads((directory / STOPWORDS).read_text(encoding="utf-8"))}
+    if not isinstance(held, dict) or not held:
+        raise ValueError(f"{directory}: no languages")
+    for code, words in held.items():
+        if code not in STEMMER_LANGUAGES:
+            raise ValueError(f"{directory}: unknown language {code!r}")
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise ValueError(f"{directory}: the stopwords of {code!r} are not a list of words")
+    return {code: frozenset(words) for code, words in held.items()}
 
 
 class Bm25Scorer:
@@ -56,15 +105,26 @@ class Bm25Scorer:
             raise ValueError(f"{directory}: only Lucene BM25 indexes are supported")
         self.num_docs = int(params["num_docs"])
         self.vocab: dict[str, int] = json.loads((directory / VOCAB).read_text())
-        self.stopwords = frozenset(json.loads((directory / STOPWORDS).read_text()))
+        self.languages = read_languages(directory)
         # Memory-mapped: a query reads the columns of its own words, never the whole matrix.
         self.data, self.indices, self.indptr = (
             np.load(directory / name, mmap_mode="r", allow_pickle=False) for name in MATRIX
         )
-        self.stemmer = english_stemmer()
+        self.tokenizers = [(stemmer(code), stopwords) for code, stopwords in self.languages.items()]
 
     def tokens(self, text: str) -> list[str]:
-        return tokenize(text, self.stemmer, self.stopwords)
+        """The text's tokens in each language of the index, as one list: in the order they first
+        come, each as many times as the language that repeats it most has it."""
+        union: list[str] = []
+        counts: Counter[str] = Counter()
+        for stemmer_, stopwords in self.tokenizers:
+            seen: Counter[str] = Counter()
+            for token in tokenize(text, stemmer_, stopwords):
+                seen[token] += 1
+                if seen[token] > counts[token]:
+                    counts[token] += 1
+                    union.append(token)
+        return union
 
     def scores(self, query: str) -> np.ndarray:
         scores = np.zeros(self.num_docs, dtype=np.float32)

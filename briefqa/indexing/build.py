@@ -40,7 +40,7 @@ from briefqa.indexing.vectors import SentenceVectors, VectorIndex, sound_rows
 from briefqa.indexing.writing import IndexWriteError, index_target, record_sources, write_index, write_lock
 from briefqa.options import BuildOptions
 from briefqa.paths import default_corpus_dir, default_index_dir
-from briefqa.reading.corpus import parse_files, source_files, transcript_files
+from briefqa.reading.corpus import collections, parse_files, source_files, transcript_files
 from briefqa.reading.files import sidecar_path
 from briefqa.reading.formats import parser_versions
 from briefqa.reading.passages import chunk_briefings, sentence_texts
@@ -318,7 +318,9 @@ def build_index(
         options = BuildOptions() if options is None else BuildOptions.model_validate(options)
     corpus_paths = absolute_paths(corpus if corpus is not None else [default_corpus_dir()])
     sources = [_source(p) for p in source_files(corpus_paths)]
-    transcripts, skipped = parse_files(transcript_files(corpus_paths), _stage(progress, "Reading transcripts"))
+    transcripts, skipped = parse_files(
+        transcript_files(corpus_paths), _stage(progress, "Reading transcripts"), collections(corpus_paths)
+    )
     _require_transcripts(transcripts, skipped)
     embedder = _embedder_for(options, embedder)
     model = _model_info(embedder)
@@ -362,7 +364,9 @@ def add_to_index(
     path = index_target(index or default_index_dir())
     new_paths = absolute_paths(files)
     new_sources = [_source(p) for p in source_files(new_paths)]
-    new, skipped = parse_files(transcript_files(new_paths), _stage(progress, "Reading transcripts"))
+    new, skipped = parse_files(
+        transcript_files(new_paths), _stage(progress, "Reading transcripts"), collections(new_paths)
+    )
     _require_transcripts(new, skipped)
     with _machine_errors(path), write_lock(path):
         manifest = read_manifest(path)
@@ -442,8 +446,9 @@ def _machine_errors(path: Path) -> Iterator[None]:
 
 def reading_digest(transcript: ParsedTranscript) -> str:
     """sha256 of what was read of a transcript: its text and everything parsed from it and its
-    sidecar (a sidecar's new title is a change), but not where the file is (a move is not)."""
-    parsed = transcript.model_dump_json(exclude={"source"})
+    sidecar (a sidecar's new title is a change), but not where the file is (a move is not; nor is
+    the collection, by default the name of the folder it was found in)."""
+    parsed = transcript.model_dump_json(exclude={"source", "collection"})
     return text_sha256(f"{text_sha256(transcript.text)}\n{parsed}")
 
 

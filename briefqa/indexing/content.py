@@ -5,12 +5,15 @@ the passages of its top results, fetched by row. The file is also for people: op
 ``sqlite3 index/content.sqlite``, pandas or Datasette.
 
     briefings    id, position, title, held_on, published_on, source, chair, officials, outlets
-                 (JSON), text (the transcript text offsets refer to)
-    turns        briefing_id, turn, speaker, role, char_start, char_end, answers_turn
+                 (JSON), text (the transcript text offsets refer to), source_url, language,
+                 collection (the source it belongs to), reader (which parsed it, and its version)
+    turns        briefing_id, turn, speaker, role, char_start, char_end, answers_turn, outlet
     passages     row (its row in vectors.faiss and the BM25 matrix), id, briefing_id, turn, part,
                  speaker, role, held_on, char_start, char_end, answers_turn, question_outlet,
                  embedded_key (sha256 of the text that was embedded), digest (sha256 of what a
-                 citation shows: passage_digest)
+                 citation shows: passage_digest), outlet (a reporter's, when named)
+    speaker_names  briefing_id, speaker, name, title: the person a label stands for ('PM' is
+                 Jane Roe, Prime Minister), for the speaker filter and citations
     transcripts  id, parsed (the parser's output as JSON, its turns without their text, so that
                  `index add` needs no corpus)
     passage_texts  (a view) every passage as cited: its columns, its briefing's title, its text
@@ -50,29 +53,32 @@ from briefqa.records import (
     Person,
     SpeakerSummary,
     Turn,
-    speaker_titles,
+    speaker_people,
 )
 
 CONTENT = "content.sqlite"
-SCHEMA_VERSION = 2  # 2: passages.digest; text kept once (briefings.text), passages and turns slice it
-# Schema 1 (no digests) is still read by a build, for the vectors it can reuse; never by a search.
-READABLE_SCHEMAS = (1, 2)
+# 2: passages.digest; text kept once (briefings.text), passages and turns slice it. 3: source URL,
+# language, collection and reader of a briefing; outlets of turns and passages; speaker_names.
+SCHEMA_VERSION = 3
+# Schemas 1 and 2 are still read by a build, for the vectors it can reuse; never by a search.
+READABLE_SCHEMAS = (1, 2, 3)
 
 _SCHEMA = """
 CREATE TABLE briefings (
     id TEXT PRIMARY KEY, position INTEGER NOT NULL, title TEXT NOT NULL, held_on TEXT, published_on TEXT,
-    source TEXT NOT NULL, chair TEXT, officials TEXT NOT NULL, outlets TEXT NOT NULL, text TEXT NOT NULL
+    source TEXT NOT NULL, chair TEXT, officials TEXT NOT NULL, outlets TEXT NOT NULL, text TEXT NOT NULL,
+    source_url TEXT, language TEXT NOT NULL, collection TEXT NOT NULL, reader TEXT NOT NULL
 );
 CREATE TABLE turns (
     briefing_id TEXT NOT NULL, turn INTEGER NOT NULL, speaker TEXT NOT NULL, role TEXT NOT NULL,
-    char_start INTEGER NOT NULL, char_end INTEGER NOT NULL, answers_turn INTEGER,
+    char_start INTEGER NOT NULL, char_end INTEGER NOT NULL, answers_turn INTEGER, outlet TEXT,
     PRIMARY KEY (briefing_id, turn)
 );
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, briefing_id TEXT NOT NULL, turn INTEGER NOT NULL,
     part INTEGER NOT NULL, speaker TEXT NOT NULL, role TEXT NOT NULL, held_on TEXT,
     char_start INTEGER NOT NULL, char_end INTEGER NOT NULL, answers_turn INTEGER, question_outlet TEXT,
-    embedded_key TEXT NOT NULL, digest TEXT NOT NULL
+    embedded_key TEXT NOT NULL, digest TEXT NOT NULL, outlet TEXT
 );
 CREATE INDEX passages_speaker ON passages (speaker);
 CREATE INDEX passages_role ON passages (role);
@@ -80,6 +86,10 @@ CREATE INDEX passages_held_on ON passages (held_on);
 CREATE INDEX passages_briefing ON passages (briefing_id);
 CREATE INDEX passages_question_outlet ON passages (question_outlet);
 CREATE TABLE transcripts (id TEXT PRIMARY KEY, parsed TEXT NOT NULL);
+CREATE TABLE speaker_names (
+    briefing_id TEXT NOT NULL, speaker TEXT NOT NULL, name TEXT NOT NULL, title TEXT,
+    PRIMARY KEY (briefing_id, speaker)
+);
 CREATE VIEW passage_texts AS SELECT
     p.row, p.id, p.briefing_id, b.title AS briefing_title, p.held_on, p.turn, p.part, p.speaker, p.role,
     substr(b.text, p.char_start + 1, p.char_end - p.char_start) AS text, p.char_start, p.char_end,
@@ -88,7 +98,7 @@ FROM passages p JOIN briefings b ON b.id = p.briefing_id
 LEFT JOIN turns q ON q.briefing_id = p.briefing_id AND q.turn = p.answers_turn;
 """
 
-_TABLE_COLUMNS = {
+_SCHEMA_2_COLUMNS = {
     "briefings": [
         "id", "position", "title", "held_on", "published_on", "source", "chair", "officials", "outlets", "text",
     ],
@@ -98,13 +108,20 @@ _TABLE_COLUMNS = {
         "answers_turn", "question_outlet", "embedded_key", "digest",
     ],
     "transcripts": ["id", "parsed"],
+}  # fmt: skip
+_TABLE_COLUMNS = {
+    "briefings": [*_SCHEMA_2_COLUMNS["briefings"], "source_url", "language", "collection", "reader"],
+    "turns": [*_SCHEMA_2_COLUMNS["turns"], "outlet"],
+    "passages": [*_SCHEMA_2_COLUMNS["passages"], "outlet"],
+    "transcripts": ["id", "parsed"],
+    "speaker_names": ["briefing_id", "speaker", "name", "title"],
     "passage_texts": [
         "row", "id", "briefing_id", "briefing_title", "held_on", "turn", "part", "speaker", "role", "text",
         "char_start", "char_end", "answers_turn", "question_outlet", "question_text",
     ],
 }  # fmt: skip
 # Schema 1 (format 4) kept each passage's text and question in its row, and had no digests.
-_SCHEMA_1_COLUMNS = {name: columns for name, columns in _TABLE_COLUMNS.items() if name != "passage_texts"} | {
+_SCHEMA_1_COLUMNS = {name: columns for name, columns in _SCHEMA_2_COLUMNS.items()} | {
     "passages": [
         "row", "id", "briefing_id", "turn", "part", "speaker", "role", "held_on", "char_start", "char_end",
         "answers_turn", "question_outlet", "question_text", "text", "embedded_key",
@@ -119,8 +136,12 @@ _PASSAGE_FIELDS = (
     "p.row, p.id, p.briefing_id, b.title, p.held_on, p.turn, p.part, p.speaker, p.role, p.char_start, p.char_end, "
     "p.answers_turn, p.question_outlet"
 )
+_NEW_FIELDS = ", p.outlet, b.source_url, b.collection, b.language"  # schema 3's
 _READ_PASSAGES = {
-    SCHEMA_VERSION: f"SELECT {_PASSAGE_FIELDS}, q.char_start, q.char_end FROM passages p "
+    SCHEMA_VERSION: f"SELECT {_PASSAGE_FIELDS}{_NEW_FIELDS}, q.char_start, q.char_end FROM passages p "
+    "JOIN briefings b ON b.id = p.briefing_id "
+    "LEFT JOIN turns q ON q.briefing_id = p.briefing_id AND q.turn = p.answers_turn",
+    2: f"SELECT {_PASSAGE_FIELDS}, q.char_start, q.char_end FROM passages p "
     "JOIN briefings b ON b.id = p.briefing_id "
     "LEFT JOIN turns q ON q.briefing_id = p.briefing_id AND q.turn = p.answers_turn",
     1: f"SELECT {_PASSAGE_FIELDS}, p.text, p.question_text FROM passages p JOIN briefings b ON b.id = p.briefing_id",
@@ -151,6 +172,7 @@ def passage_digest(p: Passage) -> str:
     shown = [
         p.id, p.briefing_id, p.briefing_title, _iso(p.held_on), p.turn_index, p.part, p.speaker, p.role,
         p.char_start, p.char_end, p.answers_turn, p.question_outlet, p.question_text, p.text,
+        p.outlet, p.source_url, p.collection,
     ]  # fmt: skip
     return text_sha256(json.dumps(shown, ensure_ascii=False))
 
@@ -174,35 +196,45 @@ def write_content(
         db.executescript(_SCHEMA)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.executemany(
-            "INSERT INTO briefings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO briefings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     b.id, position, b.title, _iso(b.held_on), _iso(b.published_on), b.source,
                     b.chair.model_dump_json() if b.chair else None,
                     json.dumps([o.model_dump() for o in b.officials], ensure_ascii=False),
-                    json.dumps(b.outlets, ensure_ascii=False), b.text,
+                    json.dumps(b.outlets, ensure_ascii=False), b.text, b.source_url, b.language, b.collection,
+                    b.reader,
                 )
                 for position, b in enumerate(briefings)
             ],
         )  # fmt: skip
         db.executemany(
-            "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (b.id, t.index, t.speaker, t.role, t.char_start, t.char_end, t.answers_turn)
+                (b.id, t.index, t.speaker, t.role, t.char_start, t.char_end, t.answers_turn, t.outlet)
                 for b in briefings
                 for t in b.turns
             ],
         )
         db.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     row, p.id, p.briefing_id, p.turn_index, p.part, p.speaker, p.role, _iso(p.held_on),
                     p.char_start, p.char_end, p.answers_turn, p.question_outlet, embedded_key(p), passage_digest(p),
+                    p.outlet,
                 )
                 for row, p in enumerate(passages)
             ],
         )  # fmt: skip
+        db.executemany(
+            "INSERT INTO speaker_names VALUES (?, ?, ?, ?)",
+            [
+                (b.id, person.label, person.name, person.title)
+                for b in briefings
+                for person in {p.label: p for p in [*b.officials, *([b.chair] if b.chair else [])] if p.label}.values()
+            ],
+        )
         db.executemany(
             "INSERT INTO transcripts VALUES (?, ?)",
             [(t.id, t.model_dump_json(exclude={"turns": {"__all__": {"text"}}})) for t in transcripts],
@@ -240,7 +272,7 @@ class ContentStore:
 
     def _check_columns(self) -> None:
         """A table or column gone (edited by hand) is found at load, not in the middle of a search."""
-        expected = _TABLE_COLUMNS if self.schema == SCHEMA_VERSION else _SCHEMA_1_COLUMNS
+        expected = {SCHEMA_VERSION: _TABLE_COLUMNS, 2: _SCHEMA_2_COLUMNS}.get(self.schema, _SCHEMA_1_COLUMNS)
         for table, columns in expected.items():
             found = [r[1] for r in self._db.execute(f"PRAGMA table_info({table})")]
             if found != columns:
@@ -276,7 +308,7 @@ class ContentStore:
         """(row, passage) of the passages ``where`` selects, their texts sliced from ``texts`` (briefing id ->
         text; by default read for the briefings they are in)."""
         found = self._db.execute(f"{_READ_PASSAGES[self.schema]} {where}", values).fetchall()
-        if self.schema != SCHEMA_VERSION:  # schema 1 kept the texts
+        if self.schema == 1:  # schema 1 kept the texts
             return [(r[0], _passage(r[1:-2], r[-2], r[-1])) for r in found]
         if texts is None:
             wanted = sorted({r[2] for r in found})
@@ -311,39 +343,40 @@ class ContentStore:
             if digests.get(p.id) != passage_digest(p) or texts[p.briefing_id][p.char_start : p.char_end] != p.text:
                 raise DamagedContent(f"passage {p.id} is not the one indexed")
 
-    def speaker_titles(self, briefing_ids: list[str]) -> dict[tuple[str, str], str]:
-        """(briefing id, name) -> the title the transcript gives that official or chair."""
-        titles: dict[tuple[str, str], str] = {}
+    def speaker_people(self, briefing_ids: list[str]) -> dict[tuple[str, str], Person]:
+        """(briefing id, label) -> the official or chair the transcript names with it."""
+        people: dict[tuple[str, str], Person] = {}
         marks = ",".join("?" * len(briefing_ids))
         for bid, officials, chair in self._db.execute(
             f"SELECT id, officials, chair FROM briefings WHERE id IN ({marks})", briefing_ids
         ):
             try:
-                people = [Person.model_validate(o) for o in json.loads(officials)]
+                found = [Person.model_validate(o) for o in json.loads(officials)]
                 chair_person = Person.model_validate_json(chair) if chair else None
             except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
                 raise DamagedContent(f"the speakers of briefing '{bid}' are not the ones indexed") from None
-            titles |= {(bid, name): title for name, title in speaker_titles(people, chair_person).items()}
-        return titles
+            people |= {(bid, label): person for label, person in speaker_people(found, chair_person).items()}
+        return people
 
     def briefing(self, briefing_id: str) -> Briefing | None:
         """One briefing with its turns, as indexed; None when the index has no such id."""
         found = self._db.execute(
-            "SELECT id, title, held_on, published_on, source, chair, officials, outlets, text FROM briefings "
-            "WHERE id = ?",
+            "SELECT id, title, held_on, published_on, source, chair, officials, outlets, text, source_url, language, "
+            "collection, reader FROM briefings WHERE id = ?",
             (briefing_id,),
         ).fetchone()
         if found is None:
             return None
-        bid, title, held_on, published_on, source, chair, officials, outlets, text = found
+        bid, title, held_on, published_on, source, chair, officials, outlets, text, *more = found
         turns = [
-            Turn(index=i, speaker=speaker, role=role, text=text[a:b], char_start=a, char_end=b, answers_turn=q)
-            for i, speaker, role, a, b, q in self._db.execute(
-                "SELECT turn, speaker, role, char_start, char_end, answers_turn FROM turns WHERE briefing_id = ? "
-                "ORDER BY turn",
+            Turn(index=i, speaker=speaker, role=role, text=text[a:b], char_start=a, char_end=b, answers_turn=q,
+                 outlet=outlet)
+            for i, speaker, role, a, b, q, outlet in self._db.execute(
+                "SELECT turn, speaker, role, char_start, char_end, answers_turn, outlet FROM turns "
+                "WHERE briefing_id = ? ORDER BY turn",
                 (bid,),
             )
-        ]
+        ]  # fmt: skip
         return Briefing(
             id=bid,
             title=title,
@@ -355,22 +388,27 @@ class ContentStore:
             outlets=json.loads(outlets),
             turns=turns,
             text=text,
+            **dict(zip(("source_url", "language", "collection", "reader"), more)),
         )
 
     def briefing_summaries(self) -> list[BriefingSummary]:
         """Every briefing without its turns and text, in the order built (``briefqa briefings``)."""
         query = (
             "SELECT id, title, held_on, published_on, source, chair, officials, outlets, "
-            "(SELECT count(*) FROM turns t WHERE t.briefing_id = b.id) FROM briefings b ORDER BY position"
+            "(SELECT count(*) FROM turns t WHERE t.briefing_id = b.id), source_url, language, collection, reader "
+            "FROM briefings b ORDER BY position"
         )
         summaries = []
-        for bid, title, held_on, published_on, source, chair, officials, outlets, turn_count in self._db.execute(query):
+        for bid, title, held_on, published_on, source, chair, officials, outlets, turn_count, *more in self._db.execute(
+            query
+        ):
             try:
                 summaries.append(
                     BriefingSummary(
                         id=bid, title=title, held_on=held_on, published_on=published_on, source=source,
                         chair=json.loads(chair) if chair else None, officials=json.loads(officials),
                         outlets=json.loads(outlets), turn_count=turn_count,
+                        **dict(zip(("source_url", "language", "collection", "reader"), more)),
                     )
                 )  # fmt: skip
             except (ValueError, TypeError):  # JSON or a value that is not what was indexed
@@ -394,7 +432,7 @@ class ContentStore:
 
     def all_passages(self) -> list[Passage]:
         """Every passage, in row order (for evaluation and tools; a search never needs this)."""
-        texts = self.texts() if self.schema == SCHEMA_VERSION else None
+        texts = self.texts() if self.schema != 1 else None
         return [p for _, p in self._read_passages("ORDER BY p.row", [], texts)]
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
@@ -439,16 +477,38 @@ class ContentStore:
         values: list = []
         if filters.speaker:
             speakers = self._names("speaker", filters.speaker)
-            clauses.append(f"speaker IN ({','.join('?' * len(speakers))})")
-            values += speakers
+            # A label ('PM', 'Ms. Jean-Pierre') in the briefings where it stands for a name that matches.
+            named = [r for r in self._db.execute("SELECT DISTINCT name FROM speaker_names") if
+                     name_matches(filters.speaker, r[0])]  # fmt: skip
+            marks = ",".join("?" * len(named))
+            clauses.append(
+                f"(speaker IN ({','.join('?' * len(speakers))}) OR (briefing_id, speaker) IN "
+                f"(SELECT briefing_id, speaker FROM speaker_names WHERE name IN ({marks})))"
+            )
+            values += speakers + [r[0] for r in named]
         if filters.role:
             clauses.append("role = ?")
             values.append(filters.role)
         if filters.outlet:
-            outlets = self._names("speaker", filters.outlet) + self._names("question_outlet", filters.outlet)
+            outlets = (
+                self._names("speaker", filters.outlet)
+                + self._names("question_outlet", filters.outlet)
+                + self._names("outlet", filters.outlet)
+            )
             marks = ",".join("?" * len(outlets))
-            clauses.append(f"((role = 'reporter' AND speaker IN ({marks})) OR question_outlet IN ({marks}))")
-            values += outlets + outlets
+            clauses.append(
+                f"((role = 'reporter' AND (speaker IN ({marks}) OR outlet IN ({marks}))) "
+                f"OR question_outlet IN ({marks}))"
+            )
+            values += outlets * 3
+        if filters.collection:
+            collections = [
+                r[0] for r in self._db.execute("SELECT DISTINCT collection FROM briefings")
+                if name_matches(filters.collection, r[0])
+            ]  # fmt: skip
+            marks = ",".join("?" * len(collections))
+            clauses.append(f"briefing_id IN (SELECT id FROM briefings WHERE collection IN ({marks}))")
+            values += collections
         if filters.briefing:
             clauses.append("briefing_id = ?")
             values.append(filters.briefing)
@@ -518,8 +578,9 @@ def _slice(text: str, start: object, end: object, passage_id: str) -> str:
 
 
 def _passage(r: tuple, text: str, question_text: str | None) -> Passage:
+    newer = dict(zip(("outlet", "source_url", "collection", "language"), r[12:16]))  # schema 3's
     return Passage(
         id=r[0], briefing_id=r[1], briefing_title=r[2], held_on=r[3], turn_index=r[4], part=r[5], speaker=r[6],
         role=r[7], char_start=r[8], char_end=r[9], answers_turn=r[10], question_outlet=r[11], text=text,
-        question_text=question_text,
+        question_text=question_text, **newer,
     )  # fmt: skip

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 from briefqa.indexing.content import CONTENT
 
-FORMAT_VERSION = 5  # 4: sentence vectors; 5: file digests in the manifest, passage digests in content
+FORMAT_VERSION = 6  # 4: sentence vectors; 5: file digests in the manifest, passage digests in content;
+# 6: content schema 3 (source URLs, languages, collections, readers, outlets, speaker_names), BM25 per language
 
 
 # A build reuses the vectors of an index of these formats; a search reads only FORMAT_VERSION.
-REUSABLE_FORMATS = (4, 5)
+REUSABLE_FORMATS = (4, 5, 6)
 
 
 MANIFEST = "manifest.json"

@@ -90,7 +90,7 @@ def write_index(
         vectors.save(tmp / VECTORS)
         sentences.save(tmp / SENTENCES, tmp / SENTENCE_STARTS)
         (tmp / BM25_DIR).mkdir()
-        build_bm25([p.embedded_text for p in passages], tmp / BM25_DIR)
+        build_bm25([p.embedded_text for p in passages], tmp / BM25_DIR, [p.language for p in passages])
         if export_query_encoder is not None:
             export_query_encoder(tmp / ONNX_DIR)
         (tmp / ".gitignore").write_text(_GITIGNORE)

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from briefqa.records import speaker_titles
+from briefqa.records import speaker_caption, speaker_people
 from briefqa.searching.cite import GOOD_MATCH, SearchResult
 from briefqa.terminal_text import command, printable
 
@@ -54,8 +54,11 @@ def shorten(text: str, limit: int) -> str:
 
 
 def speaker(r: SearchResult) -> str:
-    """The speaker as the transcript gives them, with their title where it gives one (printable)."""
-    return printable(f"{r.speaker}, {r.speaker_title}" if r.speaker_title else r.speaker)
+    """The speaker as the transcript labels them, with the full name the label stands for, their
+    title, or a reporter's outlet, where the transcript gives them (printable): 'PM (Jane Roe), Prime
+    Minister', 'Ann Li (Reuters)'."""
+    shown = r.speaker + (f" ({r.speaker_name})" if r.speaker_name else "") + (f" ({r.outlet})" if r.outlet else "")
+    return printable(f"{shown}, {r.speaker_title}" if r.speaker_title else shown)
 
 
 def long_date(day: date | None) -> str:
@@ -118,7 +121,12 @@ def _nested(quote: str) -> str:
 
 
 def markdown_citation(r: SearchResult) -> str:
-    return f"{speaker(r)}, {r.briefing_title}, {long_date(r.held_on)} (turn {r.turn_index})"
+    """Who, which briefing, when, which turn; the briefing a link to its page where the transcript
+    names one (escaped: a URL is the transcript's text too)."""
+    title = _md(r.briefing_title)
+    if r.source_url and re.match(r"https?://[^\s()<>]+$", r.source_url):
+        title = f"[{title}](<{r.source_url}>)"
+    return f"{_md(speaker(r))}, {title}, {_md(long_date(r.held_on))} (turn {r.turn_index})"
 
 
 def to_markdown(query: str, results: list[SearchResult], good_match: bool) -> str:
@@ -134,7 +142,7 @@ def _markdown(query: str, results: list[SearchResult], good_match: bool) -> str:
     sentences = answer(results)
     lines += ["**A:** " + " ".join(f"{_md(text)} [{rank}]" for text, rank in sentences), ""]
     for r in results:
-        lines.append(f'> **[{r.rank}]** "{_md(_nested(plain(r.highlight)))}" — {_md(markdown_citation(r))}')
+        lines.append(f'> **[{r.rank}]** "{_md(_nested(plain(r.highlight)))}" — {markdown_citation(r)}')
         lines.append("")
     return "\n".join(lines)
 
@@ -142,6 +150,7 @@ def _markdown(query: str, results: list[SearchResult], good_match: bool) -> str:
 CSV_COLUMNS = [
     "rank", "speaker", "speaker_title", "role", "held_on", "briefing_id", "briefing_title", "turn", "passage_id",
     "char_start", "char_end", "confidence", "highlight", "text", "question_outlet", "question", "more_passages",
+    "speaker_name", "outlet", "source_url", "collection",
 ]  # fmt: skip
 
 
@@ -174,6 +183,7 @@ def to_csv(results: list[SearchResult]) -> str:
             r.rank, r.speaker, r.speaker_title or "", r.role, r.held_on or "", r.briefing_id, r.briefing_title,
             r.turn_index, r.passage_id, r.char_start, r.char_end, f"{r.confidence:.4f}", r.highlight, r.text,
             r.question.outlet if r.question else "", r.question.text if r.question else "", len(r.more),
+            r.speaker_name or "", r.outlet or "", r.source_url or "", r.collection,
         ]  # fmt: skip
         writer.writerow(
             [csv_cell(str(v)) if name in _CSV_TEXT else v for name, v in zip(CSV_COLUMNS, row, strict=True)]
@@ -205,13 +215,13 @@ def print_turns(console: Any, briefing: Any, turns: list[Any], focus: int | None
     the ``focus`` turn's label stands out."""
     from rich.text import Text
 
-    titles = speaker_titles(briefing.officials, briefing.chair)
+    people = speaker_people(briefing.officials, briefing.chair)
     console.print(Text(printable(briefing.title), style="bold"))
     console.print(Text(f"held {briefing.held_on or '?'} · published {briefing.published_on or '?'}", style="dim"))
     console.print(Text(printable(briefing.source), style="dim"), overflow="fold")
     for t in turns:
         answers = f" · answers turn {t.answers_turn}" if t.answers_turn is not None else ""
-        who = printable(f"{t.speaker}, {titles[t.speaker]}" if t.speaker in titles else t.speaker)
+        who = printable(speaker_caption(t.speaker, people.get(t.speaker)))
         marker = " ◀" if t.index == focus and not (console.is_terminal and not console.no_color) else ""
         console.print()
         label = Text(f"[{t.index}] {who}", style="bold reverse" if t.index == focus else "bold")
@@ -249,6 +259,10 @@ def print_text(console: Any, results: list[SearchResult], index: Path | str | No
         line(f"[{r.rank}] {speaker(r)}", "bold")
         where = f" · {r.held_on or 'date unknown'} · turn {r.turn_index} · confidence {r.confidence:.2f}"
         line("    " + fit(printable(r.briefing_title), max(width - 4 - len(where), 12)) + where, "dim")
+        if r.source_url:  # on a line of its own, whole: a URL cut short leads nowhere
+            console.print(
+                Text("    " + printable(r.source_url), style="dim"), no_wrap=True, overflow="ignore", crop=False
+            )
         if r.question:
             asked = shorten(plain(r.question.text), QUESTION_CHARS)
             block(Text(f"Q ({printable(r.question.outlet)}): {asked}", style="dim italic"))

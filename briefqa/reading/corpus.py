@@ -9,6 +9,7 @@ from briefqa.hashing import text_sha256
 from briefqa.paths import default_corpus_dir
 from briefqa.reading.containers import CONTAINER_SUFFIXES
 from briefqa.reading.files import SIDECAR_SUFFIX, parse_transcript, read_transcript, sidecar_path
+from briefqa.reading.folders import settings_file
 from briefqa.reading.formats import TranscriptError
 from briefqa.reading.turns import resolve
 from briefqa.records import Corpus, ParsedTranscript, SkippedFile
@@ -43,17 +44,35 @@ def transcript_files(paths: Iterable[Path | str]) -> list[Path]:
 
 
 def source_files(paths: Iterable[Path | str]) -> list[Path]:
-    """Every file a load of ``paths`` reads: the transcripts and their sidecars."""
+    """Every file a load of ``paths`` reads: the transcripts, their sidecars and the briefqa.toml
+    files above them."""
     files = []
+    folders: set[Path] = set()
     for transcript in transcript_files(paths):
         files.append(transcript)
         if (sidecar := sidecar_path(transcript)).exists():
             files.append(sidecar)
+        if (settings := settings_file(transcript)) is not None and settings not in folders:
+            folders.add(settings)
+            files.append(settings)
     return files
 
 
+def collections(paths: Iterable[Path | str]) -> dict[Path, str]:
+    """Each transcript's collection when no briefqa.toml names one: the name of the folder it was
+    found in as named (``index build corpora/whitehouse`` -> 'whitehouse'), or a file's folder."""
+    found: dict[Path, str] = {}
+    for path in map(Path, paths):
+        name = (path if path.is_dir() else path.parent).absolute().name
+        for transcript in transcript_files([path]):
+            found.setdefault(transcript, name)
+    return found
+
+
 def parse_files(
-    files: list[Path], progress: Callable[[int, int], None] | None = None
+    files: list[Path],
+    progress: Callable[[int, int], None] | None = None,
+    collection_of: dict[Path, str] | None = None,
 ) -> tuple[list[ParsedTranscript], list[SkippedFile]]:
     """Parse each file on its own; a bad file is skipped with its reason, never fatal.
     ``progress(done, total)`` is called after each file."""
@@ -80,6 +99,9 @@ def parse_files(
         except OSError as err:
             skipped.append(SkippedFile(path=str(path), reason=f"cannot be read: {err.strerror}"))
             continue
+        if not transcript.collection:
+            name = (collection_of or {}).get(path) or path.absolute().parent.name
+            transcript = transcript.model_copy(update={"collection": name})
         seen_content[digest] = str(path)
         seen_ids[transcript.id] = str(path)
         parsed.append(transcript)
@@ -91,5 +113,6 @@ def parse_files(
 def load_corpus(paths: Iterable[Path | str] | None = None) -> Corpus:
     """Parse transcripts (files or directories; default corpus/) into briefings with roles and
     question links."""
-    parsed, skipped = parse_files(transcript_files(paths or [default_corpus_dir()]))
+    paths = list(paths or [default_corpus_dir()])
+    parsed, skipped = parse_files(transcript_files(paths), collection_of=collections(paths))
     return Corpus(briefings=resolve(parsed), skipped=skipped)

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from briefqa.reading.containers import ContainerText, read_container
-from briefqa.reading.formats import NO_LABELS, TranscriptError, detect
+from briefqa.reading.datelines import month_day_in_file_name
+from briefqa.reading.folders import FOLDER_SETTINGS, FolderSettings, folder_settings
+from briefqa.reading.formats import NO_LABELS, TranscriptError, detect, general
 from briefqa.records import ParsedTranscript, Person
 
 SIDECAR_SUFFIX = ".meta.toml"
@@ -63,14 +65,44 @@ def parse_transcript(path: Path, read: ContainerText | str | None = None) -> Par
     elif isinstance(read, str):
         read = ContainerText(read, "text", "utf-8", {}, [])
     text = read.text
-    fmt, _ = detect(path, text)
-    parsed = fmt.parse(path, text, read.metadata)
+    settings = folder_settings(path)
+    if settings and settings.layout:  # the user's description of the layout is the most specific reader
+        parsed = general.parse(path, text, read.metadata, layout=settings.layout.layout())
+    else:
+        fmt, _ = detect(path, text)
+        parsed = fmt.parse(path, text, read.metadata)
     if not parsed.turns:
         raise TranscriptError(path, NO_LABELS)
+    if read.notes:
+        parsed = parsed.model_copy(update={"notes": [*read.notes, *parsed.notes]})
+    if settings:
+        parsed = _apply_folder_settings(parsed, settings, path)
     sidecar = sidecar_path(path)
     if sidecar.exists():
         parsed = _apply_sidecar(parsed, sidecar)
     return parsed
+
+
+def _apply_folder_settings(parsed: ParsedTranscript, settings: FolderSettings, path: Path) -> ParsedTranscript:
+    update: dict[str, Any] = {}
+    if settings.collection:
+        update["collection"] = settings.collection
+    if settings.language:
+        update["language"] = settings.language
+    if settings.source_url and not parsed.source_url:
+        update["source_url"] = settings.source_url
+    if settings.chair and not parsed.chair:
+        update["chair"] = settings.chair
+    if settings.officials:
+        known = {p.name for p in parsed.officials}
+        update["officials"] = [*parsed.officials, *(p for p in settings.officials if p.name not in known)]
+    if parsed.held_on is None and settings.year and (month_day := month_day_in_file_name(path.stem)):
+        try:
+            update["held_on"] = date(settings.year, *month_day)
+            update["date_from"] = f"file name, the year from {FOLDER_SETTINGS}"
+        except ValueError:
+            pass
+    return parsed.model_copy(update=update)
 
 
 _SIDECAR_KEYS = {"title", "held_on", "published_on", "chair", "officials"}

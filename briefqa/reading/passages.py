@@ -196,7 +196,11 @@ def chunk_briefing(briefing: Briefing, settings: ChunkSettings, count_tokens: To
                     char_start=turn.char_start + start,
                     char_end=turn.char_start + end,
                     answers_turn=turn.answers_turn,
-                    question_outlet=question.speaker if question else None,
+                    question_outlet=(question.outlet or question.speaker) if question else None,
+                    outlet=turn.outlet,
+                    language=briefing.language,
+                    source_url=briefing.source_url,
+                    collection=briefing.collection,
                     question_text=question.text if question else None,
                     embedded_text=embedded_text(text, turn, briefing, settings),
                 )

@@ -110,7 +110,9 @@ class Mention:
 # 'and' is not in it: 'Prime Minister Jane Roe and Treasurer Gil Evans' names two people.
 _CAP_WORD = r"(?:[A-ZÀ-ÖØ-Þ][\w'’\-.]*|of|for|the|de|del|la|el|du|des|le)"
 _RUN = re.compile(_CAP_WORD + r"(?:\s+" + _CAP_WORD + r")*")
-_NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’\-]+$|^[A-ZÀ-ÖØ-Þ]\.$|^[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]*[A-Z][a-zà-öø-ÿ]+$")
+_PART = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+"
+# 'Karine', 'Jean-Pierre', "O'Rourke", 'McDonough', 'J.'
+_NAME_WORD = re.compile(rf"^(?:Mc|Mac|O['’]|D['’])?{_PART}(?:[-'’]{_PART})*$|^[A-ZÀ-ÖØ-Þ]\.$")
 
 
 def mentions(text: str) -> list[Mention]:
@@ -119,30 +121,46 @@ def mentions(text: str) -> list[Mention]:
     (NSC Coordinator); 'Jane Roe, Minister for Trade' -> Jane Roe (Minister for Trade)."""
     found: list[Mention] = []
     for run in _RUN.finditer(text):
-        words = run.group().split()
-        # A run is [title words] name words; names are two to four capitalised non-title words.
-        while words and fold(words[-1]) in _SMALL:
-            words.pop()
-        name_words: list[str] = []
-        for word in reversed(words):
-            if _NAME_WORD.match(word) and not is_title_word(word) and fold(word) not in HONORIFICS:
-                name_words.insert(0, word)
+        # Capitalised words of a headline that are no one's name end a run: '... Deanne Criswell En
+        # Route Ponce' names Deanne Criswell.
+        chunks: list[list[str]] = [[]]
+        for word in run.group().split():
+            if word in _HEADLINE_BREAKS:
+                chunks.append([])
             else:
-                break
-        if not 2 <= len(name_words) <= 4:
-            continue
-        title_words = words[: len(words) - len(name_words)]
-        while title_words and (fold(title_words[0]) in _SMALL or fold(title_words[0]) in {"by", "with"}):
-            title_words.pop(0)
-        title = " ".join(w for w in title_words if fold(w) not in HONORIFICS) or None
-        if title is None:
-            after = text[run.end() :]
-            if m := re.match(r",\s*(?:the\s+)?([A-Z][\w'’\-]*(?:\s+" + _CAP_WORD + r")*)", after):
-                candidate = m.group(1).split()
-                if all(is_title_word(w) or w.isupper() for w in candidate):
-                    title = " ".join(candidate)
-        found.append(Mention(" ".join(name_words), title))
+                chunks[-1].append(word)
+        for words in chunks:
+            if mention := _mention(words, text[run.end() :] if words is chunks[-1] else ""):
+                found.append(mention)
     return found
+
+
+_HEADLINE_BREAKS = {"En", "Route", "At", "In", "On", "With", "From", "To", "Aboard", "After", "Before", "During",
+                    "Following", "Upon", "Via", "About", "Regarding", "Ahead", "And", "Y", "Et", "By"}  # fmt: skip
+
+
+def _mention(words: list[str], after: str) -> Mention | None:
+    """[title words] name words -> the mention; names are two to four capitalised non-title words."""
+    while words and fold(words[-1]) in _SMALL:
+        words.pop()
+    name_words: list[str] = []
+    for word in reversed(words):
+        if _NAME_WORD.match(word) and not is_title_word(word) and fold(word) not in HONORIFICS:
+            name_words.insert(0, word)
+        else:
+            break
+    if not 2 <= len(name_words) <= 4:
+        return None
+    title_words = words[: len(words) - len(name_words)]
+    while title_words and (fold(title_words[0]) in _SMALL or fold(title_words[0]) in {"by", "with"}):
+        title_words.pop(0)
+    title = " ".join(w for w in title_words if fold(w) not in HONORIFICS) or None
+    # 'Jane Roe, Minister for Trade': the position after the name.
+    if title is None and (m := re.match(r",\s*(?:the\s+)?([A-Z][\w'’\-]*(?:\s+" + _CAP_WORD + r")*)", after)):
+        candidate = m.group(1).split()
+        if all(is_title_word(w) or w.isupper() for w in candidate):
+            title = " ".join(candidate)
+    return Mention(" ".join(name_words), title)
 
 
 def _initials(words: list[str]) -> str:

@@ -108,6 +108,8 @@ def _briefing(t: ParsedTranscript, roles: dict[str, Role]) -> Briefing:
         source=t.source,
         source_url=t.source_url,
         language=t.language,
+        collection=t.collection,
+        reader=t.reader,
         officials=list(officials.values()),
         chair=chair,
         outlets=outlets,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from briefqa.choices import Role
 from briefqa.reading.passages import sentence_spans
-from briefqa.records import Passage
+from briefqa.records import Passage, Person
 
 # A highlight of fewer characters takes the next sentence along: what a reader needs to see an
 # answer in context. A choice of display, made at search time; not the index's rule for which
@@ -79,12 +79,18 @@ class SearchResult(BaseModel):
     highlight: str = Field(description="The sentence(s) in the passage that best answer the query.")
     highlight_start: int = Field(description="Offset of the highlight in the briefing's text.")
     highlight_end: int
-    speaker: str
+    speaker: str = Field(description="Who spoke, as the transcript labels the turn ('PM', 'Ms. Jean-Pierre').")
+    speaker_name: str | None = Field(
+        default=None, description="Their full name, when the label is not it and the transcript makes it certain."
+    )
     speaker_title: str | None = Field(description="The speaker's title, where the transcript gives one.")
+    outlet: str | None = Field(default=None, description="A reporter's outlet, when the transcript names it.")
     role: Role
     briefing_id: str
     briefing_title: str
     held_on: date | None
+    source_url: str | None = Field(default=None, description="The page the transcript came from, if it says.")
+    collection: str = Field(default="", description="The source the briefing belongs to, in an archive of several.")
     turn_index: int = Field(description="Number of the turn in its briefing, from 1.")
     passage_id: str
     char_start: int = Field(description="Offset of the passage in the briefing's text.")
@@ -138,7 +144,7 @@ def cite(
     score: float,
     highlight: tuple[int, int],
     evidence: MatchEvidence,
-    speaker_title: str | None = None,
+    person: Person | None = None,
     more: list[PassageMatch] | None = None,
 ) -> SearchResult:
     h_start, h_end = highlight
@@ -158,11 +164,15 @@ def cite(
         highlight_start=p.char_start + h_start,
         highlight_end=p.char_start + h_end,
         speaker=p.speaker,
-        speaker_title=speaker_title,
+        speaker_name=person.name if person and person.label == p.speaker and person.name != p.speaker else None,
+        speaker_title=person.title if person else None,
+        outlet=p.outlet,
         role=p.role,
         briefing_id=p.briefing_id,
         briefing_title=p.briefing_title,
         held_on=p.held_on,
+        source_url=p.source_url,
+        collection=p.collection,
         turn_index=p.turn_index,
         passage_id=p.id,
         char_start=p.char_start,

@@ -164,15 +164,15 @@ def cited(index: Index, question: Question, groups: list[Ranking]) -> SearchResu
     rows = [row for group in groups for row, _ in group]
     # Checked as they are read: what is cited is what was indexed, never a quote edited in the file.
     passages = dict(zip(rows, index.content.passages(rows, index.manifest.corpus)))
-    titles = index.content.speaker_titles(sorted({passages[row].briefing_id for row in leads}))
+    people = index.content.speaker_people(sorted({passages[row].briefing_id for row in leads}))
     results = SearchResults()
     for rank, (group, similarity) in enumerate(zip(groups, similarities), start=1):
         (row, score), others = group[0], group[1:]
         p = passages[row]
         evidence = MatchEvidence(similarity=float(similarity), coverage=coverage(_own_words(p)))
         more = [match(passages[r], s, pick_highlight(passages[r].text, scorer)) for r, s in others]
-        title = titles.get((p.briefing_id, p.speaker))
-        results.append(cite(p, rank, score, pick_highlight(p.text, scorer), evidence, title, more))
+        person = people.get((p.briefing_id, p.speaker))
+        results.append(cite(p, rank, score, pick_highlight(p.text, scorer), evidence, person, more))
     return results
 
 

@@ -15,12 +15,14 @@ import yaml
 
 from briefqa.choices import Role
 from briefqa.reading.formats.common import Detection, TranscriptError, as_date, briefing_id, split_lines
+from briefqa.reading.people import mentions, resolve_label
 from briefqa.records import LabelledTurn, ParsedTranscript, Person
 
 NAME = "whitehouse"
 # 2: labels indented with non-breaking spaces start turns; 3: a label of any length starts a turn,
 # and a YAML header with anchors or aliases, or over MAX_HEADER_BYTES, is refused.
-VERSION = 3
+# 4: officials named as the title names them ('Ms. Jean-Pierre' is Karine Jean-Pierre, Press Secretary).
+VERSION = 4
 
 # "MS. PSAKI:  Hi, everyone." -- an upper-case label, then the turn's first words.
 # Matched from a line's first non-space character: some pages indent labels with (non-breaking)
@@ -197,14 +199,22 @@ def parse(path: Path, text: str, metadata: dict[str, str] | None = None) -> Pars
             current["end"] = line.content_span()[1]
     close()
 
+    held = as_date(meta.get("date"))
+    title = " ".join(str(meta.get("title") or briefing_id(path)).replace("\u00a0", " ").split())
+    # 'Press Briefing by Press Secretary Karine Jean-Pierre': the title names whom 'Ms. Jean-Pierre' is.
+    named = mentions(title)
     officials: dict[str, Person] = {}
     for turn in turns:
-        if turn.role_hint == "official":
-            officials.setdefault(turn.speaker, Person(name=turn.speaker))
-    held = as_date(meta.get("date"))
+        if turn.role_hint == "official" and turn.speaker not in officials:
+            person = resolve_label(turn.speaker, named)
+            officials[turn.speaker] = (
+                Person(name=person.name, title=person.title, label=turn.speaker)
+                if person
+                else Person(name=turn.speaker)
+            )
     return ParsedTranscript(
         id=briefing_id(path),
-        title=" ".join(str(meta.get("title") or briefing_id(path)).replace("\u00a0", " ").split()),
+        title=title,
         held_on=held,
         published_on=as_date(meta.get("published_time")) or held,
         source=str(path),
