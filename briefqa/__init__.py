@@ -28,6 +28,8 @@ _EXPORTS = {
     "SearchResult": "briefqa.searching.cite",
     "PassageMatch": "briefqa.searching.cite",
     "load_corpus": "briefqa.reading.corpus",
+    "inspect_file": "briefqa.reading.inspect",
+    "Inspection": "briefqa.reading.inspect",
     "Briefing": "briefqa.records",
     "BriefingSummary": "briefqa.records",
     "SpeakerSummary": "briefqa.records",

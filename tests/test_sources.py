@@ -140,3 +140,18 @@ def test_inspect_shows_a_general_transcript_as_read():
     assert "PM = Jane Roe, Prime Minister" in result.output
     assert "GE = Gil Evans, Treasurer" in result.output
     assert "E&OE" in result.output and "0 not read" in result.output
+
+
+def test_a_changed_reader_replaces_only_the_transcripts_it_reads(tmp_path, monkeypatch):
+    from briefqa.reading.formats import general
+
+    shapes = FIXTURES.parent / "transcripts" / "shapes"
+    for source in (SCIO_FIXTURE, WH_FIXTURE, shapes / "initials-from-title.txt"):
+        shutil.copy(source, tmp_path / source.name)
+    out = tmp_path / "index"
+    build_index([tmp_path], out, HASH)
+    monkeypatch.setattr(general, "VERSION", general.VERSION + 1)
+    report = build_index([tmp_path], out, HASH)
+    assert report.replaced == ["initials-from-title"]
+    assert sorted(report.unchanged) == sorted([SCIO_FIXTURE.stem, WH_FIXTURE.stem])
+    assert report.embedded == 0  # the general transcript's passages read the same: their vectors reused

@@ -329,9 +329,13 @@ def build_index(
         old = _read_old(out)
         report = BuildReport(index=str(out), skipped=skipped)
         before = old.manifest.readings if old.manifest else {}
+        # Each transcript records the reader (and version) that parsed it, in what its reading digest
+        # covers: a changed reader replaces only the transcripts it reads. An index from before
+        # transcripts recorded their reader has only its parsers' versions to go by.
         reparsed = old.manifest is not None and old.manifest.parsers != parser_versions()
+        recorded = {t.id for t in old.transcripts or [] if t.reader}
         for t in transcripts:
-            _sort(report, t, before.get(t.id), reparsed)
+            _sort(report, t, before.get(t.id), reparsed and t.id not in recorded)
         report.removed = sorted(set(old.manifest.corpus if old.manifest else {}) - {t.id for t in transcripts})
         manifest = Manifest(
             model=model,

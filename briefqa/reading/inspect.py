@@ -94,7 +94,8 @@ def inspect_file(path: Path | str) -> Inspection:
     result.title, result.held_on, result.date_from = briefing.title, briefing.held_on, parsed.date_from
     result.language, result.source_url = briefing.language, briefing.source_url
     result.labels = _labels(parsed, briefing)
-    named = [t for t in briefing.turns if t.role == "reporter" and t.speaker != "Reporter"]
+    # Reporters who named themselves (a label such as 'Speaker 2' names no one).
+    named = [t for t in briefing.turns if t.role == "reporter" and t.outlet]
     result.reporters = sorted({t.speaker + (f" ({t.outlet})" if t.outlet else "") for t in named})
     result.set_aside, result.accounting = _accounting(parsed, briefing)
     result.notes += parsed.notes

@@ -620,7 +620,11 @@ def _read_header(
             if title is None and len(clean.split()) >= 3 and not dated and not key:
                 title, why = clean, "title"
             elif _TITLE_WORDS.search(clean) and not dated and (title is None or not _TITLE_WORDS.search(title)):
-                title, why = clean, "title"  # 'Press conference with ...' over a letterhead's 'PRIME MINISTER'
+                # 'Press conference with ...' over a letterhead's 'MINISTRY OF FOREIGN AFFAIRS'
+                for k, aside in enumerate(asides):
+                    if aside.why == "title":
+                        asides[k] = aside.model_copy(update={"why": "header"})
+                title, why = clean, "title"
 
         meta_lines.append(clean)
         asides.append(Aside(kind="metadata", char_start=line.start, char_end=line.end, line=line.number, why=why))
