@@ -71,6 +71,24 @@ def date_in_text(text: str) -> date | None:
     return min(found)[1] if found else None
 
 
+# 04/09/2024, 13.03.2021: a numeric date, read only where day and month cannot be mistaken.
+_NUMERIC = re.compile(r"(?<![\d/.])(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<year>(?:19|20)\d\d)(?![\d/.])")
+
+
+def numeric_date(text: str) -> tuple[date | None, bool]:
+    """(the date, whether one was seen) of the first numeric date in a line: 13/03/2021 or 03/13/2021
+    are sure; 04/09/2024 (April 9 or 4 September) is seen but not read."""
+    m = _NUMERIC.search(text)
+    if not m:
+        return None, False
+    a, b = int(m["a"]), int(m["b"])
+    if a > 12 and b <= 12:
+        return _make(m["year"], b, str(a)), True
+    if b > 12 and a <= 12:
+        return _make(m["year"], a, str(b)), True
+    return None, True
+
+
 def date_in_file_name(stem: str) -> date | None:
     """A date in a file name: 20210312-..., 2021-03-12 10.30.00 (...), press_2021_03_12."""
     for match in _FILE_DATE.finditer(stem):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from briefqa.choices import Role
-from briefqa.reading.datelines import date_in_file_name, date_in_text
+from briefqa.reading.datelines import date_in_file_name, date_in_text, numeric_date
 from briefqa.reading.formats.common import Detection, Line, TranscriptError, as_date, briefing_id, split_lines
 from briefqa.reading.formats.whitehouse import front_matter
 from briefqa.reading.language import detect_language
@@ -114,7 +114,7 @@ _SHAPES: list[tuple[str, re.Pattern[str]]] = [
     (
         "colon",
         re.compile(
-            r"(?P<label>[^\W\d_][^:：\n]{0,79}?)[ \t]*(?:\((?P<ts>" + _TIME + r")\))?[ \t]*[:：]"
+            r"(?P<label>[^\W\d_][^:：\n]{0,99}?)[ \t]*(?:\((?P<ts>" + _TIME + r")\))?[ \t]*(?:[:：]|\.[ \t]?[-–—])"
             r"(?:[ \t]*[\(\[]" + _TIME + r"[\)\]])?(?:[ \t]+|$)"
         ),
     ),
@@ -127,6 +127,7 @@ _MIDLINE = re.compile(
     r"(?P<label>(?:[A-ZÀ-Þ][A-ZÀ-Þ.'’\-]*[ \t]?){1,5}|Q|Speaker \d+)[:：][ \t]+(?=\S)"
 )
 _TRAILING_MARK = re.compile(r"\s+(ENDS|END|E&OE|-ENDS-)\s*\Z")
+_QUESTION_NUMBER = re.compile(r"Q\d{1,4}[ \t]+(?=[A-Z])")  # a committee's numbered questions: 'Q12   Chair:'
 _LINE_NUMBER = re.compile(r"^[ \t]*\d{1,2}(?:[ \t]{2,}|[ \t]*$)")
 _TIMESTAMP_PREFIX = re.compile(r"^[ \t]*[\[(]?-?\d{1,2}(?::\d\d){1,3}(?:[.,]\d+)?[\])]?[ \t]+(?=\S)")
 _HONORIFIC_OR_TITLE = re.compile(
@@ -151,14 +152,15 @@ def _valid_label(label: str, shape: str) -> bool:
     """Whether text that ends like a label reads as a name, a position or a known label."""
     label = label.strip()
     key = fold(label)
-    if not label or len(label) > 80 or key in NOT_LABELS or key.rstrip("s") in NOT_LABELS:
+    if not label or len(label) > 100 or key in NOT_LABELS or key.rstrip("s") in NOT_LABELS:
         return False
     if _known(key):
         return True
-    if re.search(r"[?!;\"“”«»]|https?:|www\.|\d{1,2}:\d\d", label):
-        return False
+    if re.search(r"[?!;\"“”«»]|https?:|www\.|\d{1,2}:\d\d|\b(?:19|20)\d\d\b", label):
+        return False  # a sentence, a link, a time or a year: 'FRIDAY, 15 MARCH 2024' is a dateline
     words = label.replace(",", " , ").split()
-    if len(words) > 9:
+    # 'SECRETARIA DE DESARROLLO AGRARIO, TERRITORIAL Y URBANO, EDNA VEGA RANGEL' names a position too
+    if len(words) > (16 if label.isupper() and "," in label else 9):
         return False
     if words[-1].lower() in _SMALL:
         return False
@@ -181,7 +183,7 @@ def _valid_label(label: str, shape: str) -> bool:
 
 
 def _known(key: str) -> bool:
-    key = _ARTICLE.sub("", key)
+    key = _ARTICLE.sub("", _ANNOTATION.sub("", key)).strip()  # 'Question (off mic)' is a question
     return key in REPORTER_LABELS or key in ANSWER_LABELS or key in CHAIR_LABELS or bool(UNKNOWN_LABELS.match(key))
 
 
@@ -190,6 +192,7 @@ _CHAIRING = re.compile(
     r"^(?:the )?(?:chairman|chairwoman|chairperson|chair|chief justice|presiding|madam chair|mr chairman)\b"
 )
 _ARTICLE = re.compile(r"^(?:the|le|la|el|l')\s*")
+_ANNOTATION = re.compile(r"\s*\([^)]*\)\s*$")
 
 
 def _clean_label(raw: str) -> str:
@@ -206,6 +209,8 @@ def _candidates(lines: list[Line], numbered: bool, layout: Layout | None) -> lis
             pos = m.end()
             pos += len(raw[pos:]) - len(raw[pos:].lstrip())
         if m := _TIMESTAMP_PREFIX.match(raw, pos):
+            pos = m.end()
+        if m := _QUESTION_NUMBER.match(raw, pos):
             pos = m.end()
         rest = raw[pos:]
         if not rest.strip():
@@ -225,9 +230,15 @@ def _candidates(lines: list[Line], numbered: bool, layout: Layout | None) -> lis
             continue
         stripped = rest.strip()
         # A label on a line of its own: 'Yu Jianhua:', 'GOVERNOR SMITH', '**Jane Roe:**'.
-        own = re.fullmatch(r"(?:\*\*)?(?P<label>[^:：]{1,80}?)(?:[ \t]*\((?P<ts>" + _TIME + r")\))?"
-                           r"(?:\*\*)?[ \t]*(?P<colon>[:：.])?(?:\*\*)?(?:[ \t]*[\(\[]" + _TIME + r"[\)\]])?",
+        own = re.fullmatch(r"(?:\*\*)?(?P<label>[^:：]{1,100}?)(?:[ \t]*\((?P<ts>" + _TIME + r")\))?"
+                           r"(?:\*\*)?[ \t]*(?P<colon>[:：.])?(?:\*\*)?(?:[ \t]*[\(\[]" + _TIME + r"[\)\]])?"
+                           r"(?P<stamp>[ \t]{2,}" + _TIME + r")?",  # otter.ai: 'Speaker 1  0:03'
                            stripped)  # fmt: skip
+        if own and own["stamp"] and own["colon"] is None:
+            label = _clean_label(own["label"])
+            if _valid_label(label, "colon"):
+                found.append(_Candidate(i, "colon", label, line.start + pos, line.end, True))
+                continue
         if own and (own["colon"] in (":", "：") or (own["label"].isupper() and own["colon"] is None)):
             label = _clean_label(own["label"])
             if _valid_label(label, "own" if own["colon"] is None else "colon") and (
@@ -242,7 +253,8 @@ def _candidates(lines: list[Line], numbered: bool, layout: Layout | None) -> lis
             if not m:
                 continue
             label = _clean_label(m["label"])
-            if shape == "colon" and "," not in label and len(label.split()) > 6 and not label.isupper():
+            plain = "," not in label and "(" not in label and not label.isupper()
+            if shape == "colon" and plain and len(label.split()) > 6:  # a sentence ending in a colon
                 continue
             if _valid_label(label, shape):
                 found.append(
@@ -289,8 +301,9 @@ def _accepted(candidates: list[_Candidate], layout: Layout | None) -> list[_Cand
         if c.shape not in shapes:
             continue
         once = c.line > first_sure and _name_like(c.label)
-        if c.shape == "period":
-            once = once and label_indent > 0 and c.indent == label_indent
+        if c.shape == "period":  # 'RACHEL SIEGEL. Thank you': upper case is a label's, not a sentence's
+            upper = c.label.isupper() and len(c.label.split()) >= 2
+            once = once and (upper or (label_indent > 0 and c.indent == label_indent))
         if counts[key] >= 2 or _known(key) or once:
             accepted.append(c)
     return accepted
@@ -337,6 +350,38 @@ def _furniture_why(clean: str, repeated: bool, layout: Layout | None) -> str | N
     if repeated and not clean.endswith((".", "?", "!", '"', "”", ":")) and len(clean) <= 120:
         return "running header or footer"
     return None
+
+
+_FOOTER_LINE = re.compile(
+    r"©|\(c\)\s*\d{4}|copyright|all rights reserved|reproduction|permitted|licen[cs]e|terms of use|privacy|"
+    r"https?://|www\.|\S+@\S+\.\w+|\+?\d[\d ()-]{7,}\d|"
+    r"^(?:published|last updated|updated|date modified|page modified|source|contact|media (?:contact|enquiries)|"
+    r"press office|follow us|share|print|is this page useful|yes|no|report a problem|transcribe|try rev|subscribe|"
+    r"back to top|related|tags?|topics?|categories|filed under|issued by|authori[sz]ed by)\b",
+    re.IGNORECASE,
+)
+
+
+def _footer(lines: list[Line], last_label: int, layout: Layout | None) -> set[int]:
+    """The lines at the end of a file, after the last turn's text, that are the page's and not the
+    speaker's: copyright, links, contact details, 'Is this page useful?', an office's name. Walked
+    from the end back to the first line a speaker would say."""
+    found: set[int] = set()
+    for i in range(len(lines) - 1, last_label, -1):
+        clean = lines[i].clean
+        if not clean:
+            continue
+        words = clean.split()
+        office = (
+            len(words) <= 6
+            and not clean.endswith((".", "?", "!", ","))
+            and all(w[:1].isupper() or w[:1].isdigit() or w.lower() in _SMALL or not w[:1].isalpha() for w in words)
+        )
+        if _FOOTER_LINE.search(clean) or office or _furniture_why(clean, False, layout):
+            found.add(i)
+        else:
+            break
+    return found
 
 
 def _repeated_lines(lines: list[Line]) -> set[str]:
@@ -429,8 +474,16 @@ def parse(
         current = {"label": label, "line": line_no, "start": start, "end": start}
 
     headings = _headings(lines, by_line)
+    footer = _footer(lines, max(by_line), layout)
+    ended = False  # after an end mark ('###', 'END', '- END -'), until another label
     for i in range(first_line, len(lines)):
         line = lines[i]
+        if i in footer or (ended and i not in by_line and line.clean):
+            asides.append(Aside(kind="furniture", char_start=line.start, char_end=line.end, line=line.number,
+                                why="page footer" if i in footer else "after the end mark"))  # fmt: skip
+            if current is not None:
+                close()
+            continue
         if i in headings:
             asides.append(Aside(kind="metadata", char_start=line.start, char_end=line.end, line=line.number,
                                 why="heading"))  # fmt: skip
@@ -441,12 +494,18 @@ def parse(
             continue
         starts = sorted(by_line.get(i, []), key=lambda c: c.start)
         if starts:
-            # Text before the first label on this line (in a line without breaks) ends the turn so far.
+            ended = False
+            # Text before the first label on this line (in a line without breaks) ends the turn so far,
+            # or, before any turn, is the header.
             segments = []
             before_end = starts[0].start
-            if current is not None and text[line.start : before_end].strip():
+            if text[line.start : before_end].strip():
                 segment_end = line.start + len(text[line.start : before_end].rstrip())
-                current["end"] = max(current["end"], segment_end)
+                if current is not None:
+                    current["end"] = max(current["end"], segment_end)
+                else:
+                    asides.append(Aside(kind="metadata", char_start=line.start, char_end=segment_end,
+                                        line=line.number, why="header"))  # fmt: skip
             for k, c in enumerate(starts):
                 close()
                 asides.append(
@@ -471,6 +530,7 @@ def parse(
         why = _furniture_why(clean, re.sub(r"\d+", "#", clean) in repeated, layout)
         if why:
             asides.append(Aside(kind="furniture", char_start=line.start, char_end=line.end, line=line.number, why=why))
+            ended = ended or why == "end mark"
             if current is not None:
                 label = current["label"]
                 close()
@@ -506,6 +566,7 @@ def parse(
     label_of = {speakers[lb].shown: speakers[lb] for lb in speakers}
     _assign_roles(turns, label_of, layout)
     _name_reporters(turns)
+    _name_generic_speakers(turns, label_of)
 
     # Opening remarks, before any label: credited to the one speaker the text or title makes clear.
     opening_turns = []
@@ -534,10 +595,11 @@ def parse(
             chair = person
 
     top = [ln.clean for ln in lines[:80]]
-    held, date_from = _date(meta, metadata, title, header_meta, path, layout, text[body_start : body_start + 400], top)
+    notes: list[str] = []
+    opening_text = text[body_start : body_start + 400]
+    held, date_from = _date(meta, metadata, title, header_meta, path, layout, opening_text, top, notes)
     url = _first_str(meta, "source_url", "url", "link", "canonical", "source") or metadata.get("url")
     language = detect_language(" ".join(t.text for t in turns[:60])[:20000])
-    notes = []
     if not any(t.role_hint == "reporter" for t in turns):
         notes.append("no questions found: every turn is taken for an official's")
     return ParsedTranscript(
@@ -722,6 +784,15 @@ class _Speaker:
     shown: str  # what turns are labelled with
     person: Person
     key: str  # folded label
+    affiliation: str | None = None  # 'BBC' of 'Laura Kuenssberg, BBC:' or 'Jorge Valero (Bloomberg):'
+
+
+_PARENTHESIS = re.compile(r"^(?P<name>.*?\S)\s*\((?P<inside>[^()]{1,60})\)$")
+
+
+def _generic_key(key: str) -> str:
+    """A folded label without article or annotation: 'the moderator' and 'question (off mic)' alike."""
+    return _ARTICLE.sub("", _ANNOTATION.sub("", key)).strip()
 
 
 def _speakers(labels: set[str], people: list[Mention], layout: Layout | None) -> dict[str, _Speaker]:
@@ -729,13 +800,22 @@ def _speakers(labels: set[str], people: list[Mention], layout: Layout | None) ->
     found: dict[str, _Speaker] = {}
     for label in labels:
         key = fold(label)
-        if key in REPORTER_LABELS or (layout and key in layout.reporter_labels):
+        if _generic_key(key) in REPORTER_LABELS or (layout and key in layout.reporter_labels):
             found[label] = _Speaker("Reporter", Person(name="Reporter"), key)
             continue
         name, title = split_name_and_title(label)
+        inside = None
+        if (m := _PARENTHESIS.match(name)) and not _known(key):
+            name, inside = m["name"], m["inside"]
         shown = display_label(name)
-        if title:
-            found[label] = _Speaker(shown, Person(name=shown, title=display_label(title)), key)
+        # What follows a name is a position ('Minister for Trade') or, for a reporter, an outlet ('BBC').
+        extra = title or inside
+        affiliation = extra if extra and not any(is_title_word(w) for w in extra.split()) else None
+        if extra:
+            position = display_label(extra) if affiliation is None else None
+            found[label] = _Speaker(shown, Person(name=_without_honorific(shown), title=position), key, affiliation)
+            if found[label].person.name != shown:
+                found[label].person.label = shown
             continue
         if _known(key):
             found[label] = _Speaker(shown, Person(name=shown), key)
@@ -787,7 +867,11 @@ def _assign_roles(turns: list[LabelledTurn], speakers: dict[str, _Speaker], layo
         if speaker in roles:
             continue
         generic = bool(UNKNOWN_LABELS.match(speakers[speaker].key))
-        if marked_questions and not generic:
+        if speakers[speaker].affiliation and sum(votes):  # 'Jorge Valero (Bloomberg):' asking
+            roles[speaker] = "reporter"
+        elif marked_questions and not generic and sum(votes) * 3 <= len(votes) * 2:
+            # The file marks its questions ('QUESTION:'): a named label is an official's unless
+            # nearly all its turns ask.
             roles[speaker] = "official"
         else:
             # Who asks: most of a few turns, or a fifth of many (a questioner's turns also comment and
@@ -814,9 +898,13 @@ def _assign_roles(turns: list[LabelledTurn], speakers: dict[str, _Speaker], layo
         if previous is not None and roles.get(previous.speaker) == "reporter":
             answers[turn.speaker] += 1
     most_words = max(words, key=lambda s: sum(words[s]), default=None)
+    # 'CHAIR POWELL' at a press conference answers the questions: the principal, not the moderator.
+    for speaker, counts in words.items():
+        if roles.get(speaker) == "chair" and answers[speaker] * 2 > len(counts):
+            roles[speaker] = "official"
     if "chair" not in roles.values():
         for speaker, counts in words.items():
-            if roles.get(speaker) != "official" or speaker == most_words or answers[speaker]:
+            if roles.get(speaker) != "official" or speaker == most_words or answers[speaker] * 5 > len(counts):
                 continue
             if len(counts) == 1 and counts[0] > 12:  # one short hand-over at most: 'Dana, two more.'
                 continue
@@ -825,6 +913,9 @@ def _assign_roles(turns: list[LabelledTurn], speakers: dict[str, _Speaker], layo
                 break
     for turn in turns:
         turn.role_hint = roles.get(turn.speaker, "official")
+        affiliation = speakers[turn.speaker].affiliation if turn.speaker in speakers else None
+        if turn.role_hint == "reporter" and affiliation and not turn.outlet:
+            turn.outlet = affiliation
 
 
 # 'Jane Roe with Reuters.', 'Hi, Tom Bell from the Guardian.', "I'm Ana Ruiz, El País."
@@ -855,6 +946,26 @@ def _name_reporters(turns: list[LabelledTurn]) -> None:
         if not outlet[0].isupper():
             continue
         turn.speaker, turn.outlet = name, outlet
+
+
+_INTRODUCES = re.compile(
+    r"\b(?:I'm|I am|my name is|this is|soy|me llamo|je suis|je m'appelle)\s+"
+    r"(?P<who>(?:[A-Z][\w'’\-.]*\s+){0,3}[A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+){1,2})"
+)
+
+
+def _name_generic_speakers(turns: list[LabelledTurn], speakers: dict[str, _Speaker]) -> None:
+    """A speech-to-text 'Speaker 1' (or 'SPEAKER_00') who introduces themselves in their first
+    turns ('I'm Fire Chief Elena Ruiz') is that person, with that position."""
+    for shown, info in speakers.items():
+        if not UNKNOWN_LABELS.match(info.key) or info.person.label:
+            continue
+        own = [t.text[:400] for t in turns if t.speaker == shown][:2]
+        found = next((m for text in own if (m := _INTRODUCES.search(text))), None)
+        if found is None:
+            continue
+        for mention in mentions(found["who"])[:1]:
+            info.person = Person(name=mention.name, title=mention.title, label=shown)
 
 
 def _opening_speaker(
@@ -893,8 +1004,11 @@ def _date(
     layout: Layout | None,
     opening: str,
     top: list[str],
+    notes: list[str],
 ) -> tuple[date | None, str | None]:
-    for key in ("date", "held_on", "event_date", "date_held", "datetime", "published", "published_time", "created"):
+    keys = ["date", "held_on", "event_date", "date_held", "datetime", "published", "published_time", "created"]
+    keys += [k for k in meta if isinstance(k, str) and ("date" in k.lower() or "time" in k.lower()) and k not in keys]
+    for key in keys:  # 'event_datetime: 2024-05-22T14:00' too
         if key in meta and (found := as_date(meta[key])):
             return found, f"front matter ({key})"
     if layout and layout.date_pattern:
@@ -911,6 +1025,14 @@ def _date(
     for line in header:
         if found := date_in_text(line):
             return found, "dateline"
+    for line in header:
+        found, seen = numeric_date(line)
+        if found:
+            return found, "dateline (numeric, day and month certain)"
+        if seen:
+            notes.append(f"the date in '{line[:60]}' could be read either way (day/month or month/day): "
+                         "give held_on in a sidecar NAME.meta.toml")  # fmt: skip
+            break
     if found := date_in_text(opening[:400]):
         return found, "the first lines"
     for line in top:
