@@ -23,16 +23,6 @@ CASES = [
 KNOWN_MISREADINGS: dict[str, list[str]] = {
     "shapes/congressional-period-indented.txt": [
         "role of 'Ms. Pratt, who pays for the new maps?': expected reporter, read official (Mr. Dunmore)",
-        "furniture in a turn: 'Whereupon, at 10:31 a.m., the press conference was concluded.'",
-    ],
-    "shapes/20210312-press-conference.txt": [
-        "furniture in a turn: 'gives an update on case numbers and schools'",
-    ],
-    "shapes/revcom-timestamp-before-colon.txt": [
-        "furniture in a turn: 'Read the transcript here.'",
-    ],
-    "shapes/stage-notes-separators.txt": [
-        "furniture in a turn: 'Press availability following the rally'",
     ],
     "real/us-congress-gpo/CHRG-111hhrg53242.htm": [
         "role of 'Today we will hear from several industri': expected chair, read reporter (Mr. Kanjorski)",

@@ -155,3 +155,19 @@ def test_a_changed_reader_replaces_only_the_transcripts_it_reads(tmp_path, monke
     assert report.replaced == ["initials-from-title"]
     assert sorted(report.unchanged) == sorted([SCIO_FIXTURE.stem, WH_FIXTURE.stem])
     assert report.embedded == 0  # the general transcript's passages read the same: their vectors reused
+
+
+def test_a_spanish_transcript_is_searched_by_its_own_words(tmp_path):
+    """A Spanish briefing: its language detected, its words stemmed as Spanish ('registrarán' finds
+    'registrarse'), its official named with her position, the reporters' questions linked."""
+    shapes = FIXTURES.parent / "transcripts" / "shapes"
+    out = tmp_path / "index"
+    build_index([shapes / "es-role-comma-name.txt", WH_FIXTURE], out, HASH)
+    index = load_index(out)
+    briefing = index.briefing("es-role-comma-name")
+    assert briefing is not None and briefing.language == "es"
+    (top,) = index.search("¿cuándo se registrarán las empresas?", k=1, mode="bm25")
+    assert top.speaker == "Luis Prieto"
+    assert "registrarse" in top.text and top.speaker_title == "Subsecretario de Comercio Exterior"
+    answer = index.search("cuántas empresas espera", k=1, mode="bm25", role="official")[0]
+    assert answer.question is not None and "empresas" in answer.question.text

@@ -325,6 +325,7 @@ _FURNITURE = [
     (re.compile(r"^e\s*&\s*o\s*e\.?$|^e&oe\b", re.I), "E&OE"),
     (re.compile(r"^[-=_*~#•·]{3,}$|^(?:[-*] ){2,}[-*]$"), "separator"),
     (re.compile(r"^[\(\[][^\)\]\n]{2,60}[\)\]]\.?$"), "stage note"),
+    (re.compile(r"^[\[(]?whereupon\b", re.I), "stage note"),  # 'Whereupon, at 11:45 a.m., the hearing was adjourned.'
     (re.compile(r"^\d{1,2}[:.]\d\d(?:[:.]\d\d)?\s*(?:[ap]\.?\s?m\.?)?(?:\s+[A-Z]{2,4})?$", re.I), "clock time"),
     (re.compile(r"^(?:-?\s*)?(?:end|ends|fin|-30-|###|\[end\]|end of transcript|\*\*\*)\s*-?"
                 r"(?:\s+\d{1,2}[:.]\d\d\s*(?:[ap]\.?\s?m\.?)?(?:\s+[A-Z]{2,4})?)?$", re.I), "end mark"),
@@ -717,7 +718,8 @@ def _read_header(
     # storm.'): the header's summary, unless it speaks in the first person.
     if spans and sum(e - s for s, e, _ in spans) <= 300:
         opening = " ".join(ln.clean for ln in header[opening_from or 0 :])
-        if not _FIRST_PERSON.search(opening) and opening.count(". ") <= 1:
+        sentences = len(re.findall(r"[a-z]{2,}[.?!](?:\s|$)", opening))  # 'Dr.' ends none
+        if not _FIRST_PERSON.search(opening) and sentences <= 2:
             for s, e, n in spans:
                 asides.append(Aside(kind="metadata", char_start=s, char_end=e, line=n, why="summary"))
             spans = []
@@ -736,6 +738,10 @@ _TITLE_WORDS = re.compile(
 )
 
 
+def _blank_or_separator(clean: str) -> bool:
+    return not clean or bool(re.fullmatch(r"[-=_*~#•·]{3,}", clean))
+
+
 def _headings(lines: list[Line], labelled: dict[int, list[_Candidate]]) -> set[int]:
     """Lines between turns that head what follows ('Press availability following the rally'): short,
     without a sentence's end, blank lines around them, and a label next."""
@@ -744,9 +750,9 @@ def _headings(lines: list[Line], labelled: dict[int, list[_Candidate]]) -> set[i
         clean = lines[i].clean
         if not clean or i in labelled or len(clean) > 80 or clean.endswith((".", "?", "!", ",", ";", ":", '"', "”")):
             continue
-        if lines[i - 1].clean or lines[i + 1].clean:
+        if not all(_blank_or_separator(lines[k].clean) for k in (i - 1, i + 1)):
             continue
-        following = next((k for k in range(i + 1, len(lines)) if lines[k].clean), None)
+        following = next((k for k in range(i + 1, len(lines)) if not _blank_or_separator(lines[k].clean)), None)
         if following is not None and following in labelled and clean[0].isupper():
             found.add(i)
     return found
