@@ -292,7 +292,7 @@ def print_inspection(console: Any, inspection: Any) -> None:
     from rich.text import Text
 
     def line(label: str, value: Any) -> None:
-        print_wrapped(console, Text(f"{label:<11}", style="bold") + Text(printable(str(value))), first=0)
+        print_wrapped(console, Text(f"{label:<11} ", style="bold") + Text(printable(str(value))), first=0)
 
     console.print(Text(printable(inspection.path), style="bold"), overflow="fold")
     if inspection.error:

@@ -14,13 +14,15 @@ _OTHER_MONTHS = {
     # Spanish
     "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7, "agosto": 8,
     "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
-    # French
+    # French (and German, where it is the same word)
     "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
     "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
     # Portuguese and Italian, where they differ
     "janeiro": 1, "fevereiro": 2, "marco": 3, "maio": 5, "junho": 6, "julho": 7, "setembro": 9,
     "outubro": 10, "dezembro": 12, "gennaio": 1, "febbraio": 2, "aprile": 4, "maggio": 5, "giugno": 6,
     "luglio": 7, "settembre": 9, "ottobre": 10, "dicembre": 12,
+    # German
+    "januar": 1, "februar": 2, "marz": 3, "juni": 6, "juli": 7, "oktober": 10, "dezember": 12,
 }  # fmt: skip
 ALL_MONTHS = MONTHS | _OTHER_MONTHS
 _MONTH = "(?P<month>" + "|".join(sorted(ALL_MONTHS, key=len, reverse=True)) + r")\.?"
@@ -30,7 +32,7 @@ _PATTERNS = [
     re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b"),
     # 11 March 2021 / 12 de marzo de 2021 / le 3 fevrier 2022 / 1er mars 2022
     re.compile(
-        r"\b(?P<day>\d{1,2})(?:st|nd|rd|th|er|º|°)?\s+(?:de\s+|of\s+)?"
+        r"\b(?P<day>\d{1,2})(?:st|nd|rd|th|er|º|°|\.)?\s+(?:de\s+|of\s+)?"
         + _MONTH
         + r",?\s+(?:de\s+|del\s+)?(?P<year>\d{4})\b"
     ),

@@ -22,14 +22,23 @@ TITLE_WORDS = {
     "reserve", "bank", "board", "council", "committee", "department", "office", "ministry", "white", "house",
     "opposition", "shadow", "acting", "senior", "principal", "associate", "lord", "lady", "baroness", "dame",
     "sir", "king", "queen", "prince", "governing", "central", "agency", "for", "of", "the", "and", "to", "on",
+    "official", "cabinet", "taoiseach", "tanaiste", "ministre", "secretary-general",
     # Spanish, French, Portuguese, Italian
     "presidente", "presidenta", "ministro", "ministra", "secretario", "secretaria", "gobernador",
     "gobernadora", "vocero", "vocera", "portavoz", "directora", "subsecretario", "subsecretaria",
     "canciller", "jefe", "jefa", "de", "del", "la", "el", "los", "las", "y", "economia", "hacienda", "salud",
-    "gobierno", "relaciones", "exteriores", "ministre", "porte-parole", "secretaire", "d'etat",
+    "gobierno", "relaciones", "exteriores", "porte-parole", "secretaire", "d'etat",
     "du", "des", "et", "le", "les", "gouverneur", "porta-voz",
 }  # fmt: skip
-HONORIFICS = {"mr", "ms", "mrs", "miss", "mx", "dr", "prof", "professor", "madam", "sr", "sra", "srta", "mme", "m"}
+HONORIFICS = {"mr", "ms", "mrs", "miss", "mx", "dr", "prof", "professor", "madam", "sr", "sra", "srta", "mme", "m",
+              "hon", "shri", "smt", "sri", "herr", "frau"}  # fmt: skip
+# Offices written as capitals before a name: 'DA BRAGG', 'AG JAMES', 'STS HEBESTREIT'.
+ACRONYMS = {
+    "da", "ag", "us", "un", "eu", "uk", "sts", "pm", "dpm", "fm", "sg", "dg", "ceo", "cdc", "who", "imf", "ecb",
+    "fed", "nsc", "dhs", "doj", "fbi", "nypd", "lapd", "gov", "lt", "sgt", "cmdr", "supt", "insp", "det",
+}  # fmt: skip
+# Letters after a name: 'Micheál Martin TD', 'Anthony Albanese MP', 'Alvin L. Bragg, Jr.'
+POST_NOMINALS = {"td", "mp", "msp", "mla", "kc", "qc", "jr", "ii", "iii", "obe", "mbe", "cbe", "ac", "mep"}
 _SMALL = {"of", "for", "the", "and", "to", "on", "de", "del", "la", "el", "y", "du", "des", "et", "le", "les", "da"}
 
 
@@ -65,6 +74,8 @@ def display_label(label: str) -> str:
         bare = word.strip(".,()")
         if not word.isupper() or not any(c.isalpha() for c in word):
             shown.append(word)
+        elif fold(bare) in ACRONYMS and len(words) > 1 and i == 0:
+            shown.append(word)  # 'DA BRAGG' -> 'DA Bragg'
         elif fold(bare) not in HONORIFICS | _SMALL and (
             len(bare) <= 3 and len(words) == 1 or not re.search("[AEIOUY]", bare)
         ):
@@ -120,21 +131,28 @@ def mentions(text: str) -> list[Mention]:
     Jean-Pierre and NSC Coordinator John Kirby' -> Karine Jean-Pierre (Press Secretary), John Kirby
     (NSC Coordinator); 'Jane Roe, Minister for Trade' -> Jane Roe (Minister for Trade)."""
     found: list[Mention] = []
+    if sum(c.isupper() for c in text) > sum(c.islower() for c in text):  # 'HOSTED BY PRIME MINISTER CHRISTOPHER LUXON'
+        text = display_label(text)
     for run in _RUN.finditer(text):
         # Capitalised words of a headline that are no one's name end a run: '... Deanne Criswell En
         # Route Ponce' names Deanne Criswell.
         chunks: list[list[str]] = [[]]
         for word in run.group().split():
-            if word in _HEADLINE_BREAKS:
+            if fold(word.strip(",")) in POST_NOMINALS or word in _HEADLINE_BREAKS:  # 'Micheál Martin TD'
                 chunks.append([])
             else:
                 chunks[-1].append(word)
         for words in chunks:
             if mention := _mention(words, text[run.end() :] if words is chunks[-1] else ""):
+                # 'the Taoiseach, Micheál Martin': the position before the name
+                before = _POSITION_BEFORE.search(text[: run.start()]) if mention.title is None else None
+                if before and all(is_title_word(w) for w in before.group(1).split()):
+                    mention = Mention(mention.name, before.group(1))
                 found.append(mention)
     return found
 
 
+_POSITION_BEFORE = re.compile(r"([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*),\s*$")
 _HEADLINE_BREAKS = {"En", "Route", "At", "In", "On", "With", "From", "To", "Aboard", "After", "Before", "During",
                     "Following", "Upon", "Via", "About", "Regarding", "Ahead", "And", "Y", "Et", "By"}  # fmt: skip
 
@@ -182,7 +200,8 @@ def resolve_label(label: str, people: list[Mention]) -> Mention | None:
         if key == fold(m.name):
             return True
         title_words = [w for w in words if is_title_word(w)]
-        rest = [w for w in words if not is_title_word(w)]
+        # An office's abbreviation before a surname is a title too: 'DA Bragg', 'AG James'.
+        rest = [w for w in words if not is_title_word(w) and fold(w) not in ACRONYMS]
         if rest and fold(" ".join(rest)) in {fold(name_words[-1]), fold(" ".join(name_words[-2:]))}:
             return True  # a surname, perhaps with a title: 'Ms. Jean-Pierre', 'Governor Smith'
         if len(words) == 1 and len(words[0]) <= 4 and words[0].isupper():

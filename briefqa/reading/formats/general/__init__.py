@@ -216,6 +216,7 @@ def parse(
     turns = [
         LabelledTurn(
             speaker=speakers[t["label"]].shown,
+            outlet=speakers[t["label"]].affiliation if speakers[t["label"]].reporter else None,
             text=text[t["start"] : t["end"]],
             char_start=t["start"],
             char_end=t["end"],

@@ -50,7 +50,8 @@ _FOOTER_LINE = re.compile(
     r"https?://|www\.|\S+@\S+\.\w+|\+?\d[\d ()-]{7,}\d|"
     r"^(?:published|last updated|updated|date modified|page modified|source|contact|media (?:contact|enquiries)|"
     r"press office|follow us|share|print|is this page useful|yes|no|report a problem|transcribe|try rev|subscribe|"
-    r"back to top|related|tags?|topics?|categories|filed under|issued by|authori[sz]ed by)\b",
+    r"back to top|related|tags?|topics?|categories|filed under|issued by|authori[sz]ed by)\b|"
+    r"not an official record|for information media|(?:press )?conference ends|briefing ends",
     re.IGNORECASE,
 )
 
@@ -60,6 +61,7 @@ def footer_lines(lines: list[Line], last_label: int, layout: Layout | None) -> s
     speaker's: copyright, links, contact details, 'Is this page useful?', an office's name. Walked
     from the end back to the first line a speaker would say."""
     found: set[int] = set()
+    weak: set[int] = set()  # a page's short lines ('Ukraine', 'Deterrence and defence'): footer only beside a sure one
     for i in range(len(lines) - 1, last_label, -1):
         clean = lines[i].clean
         if not clean:
@@ -74,9 +76,11 @@ def footer_lines(lines: list[Line], last_label: int, layout: Layout | None) -> s
         )
         if _FOOTER_LINE.search(clean) or office or furniture_why(clean, False, layout):
             found.add(i)
+        elif len(words) <= 4 and not clean.endswith((".", "?", "!", ",", ";", ":")):
+            weak.add(i)
         else:
             break
-    return found
+    return found | weak if found else set()
 
 
 def repeated_lines(lines: list[Line]) -> set[str]:

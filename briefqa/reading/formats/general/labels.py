@@ -9,17 +9,18 @@ from dataclasses import dataclass
 
 from briefqa.reading.formats.common import Line
 from briefqa.reading.formats.general.layout import Layout
-from briefqa.reading.people import (
-    fold,
-)
+from briefqa.reading.people import fold, is_title_word
 
 # Labels whose role the label itself says (folded: lower case, no accents or dots).
 REPORTER_LABELS = {
     "q", "question", "questions", "journalist", "journalists", "reporter", "reporters", "press", "media",
     "pregunta", "interlocutor", "interlocutora", "interlocutores", "periodista", "reportero", "reportera",
     "journaliste", "question de la presse", "audience member", "audience", "unidentified reporter",
-    "unidentified journalist", "off-mic reporter",
+    "unidentified journalist", "off-mic reporter", "questioner", "correspondent", "jornalista",
+    "frage", "zusatzfrage", "fragesteller", "domanda", "giornalista", "pergunta",
 }  # fmt: skip
+# A reporter's word before a name: the German government's 'FRAGE JUNG', 'ZUSATZFRAGE JUNG'.
+REPORTER_PREFIXES = {"frage", "zusatzfrage", "question", "pregunta", "q"}
 ANSWER_LABELS = {"a", "answer", "respuesta", "reponse", "response"}
 CHAIR_LABELS = {
     "moderator", "moderadora", "moderador", "moderatrice", "moderateur", "chair", "chairperson", "host",
@@ -124,7 +125,7 @@ def _valid_label(label: str, shape: str) -> bool:
             continue
         if word[0].isupper() or word[0].isdigit() or word[0] in "(“'":
             continue
-        if word in SMALL_WORDS:
+        if word in SMALL_WORDS or is_title_word(word):  # 'M. le Premier ministre', 'ministre du Logement'
             continue
         return False
     if shape == "period":
@@ -163,10 +164,13 @@ def find_candidates(lines: list[Line], numbered: bool, layout: Layout | None) ->
         if numbered and (m := LINE_NUMBER.match(raw)):
             pos = m.end()
             pos += len(raw[pos:]) - len(raw[pos:].lstrip())
+        indent = pos
         if m := _TIMESTAMP_PREFIX.match(raw, pos):
             pos = m.end()
         if m := _QUESTION_NUMBER.match(raw, pos):
             pos = m.end()
+        # A time stamp or question number before a label is the label's ('[00:01:02] Jane Doe:').
+        lead = line.start + indent
         rest = raw[pos:]
         if not rest.strip():
             continue
@@ -177,13 +181,19 @@ def find_candidates(lines: list[Line], numbered: bool, layout: Layout | None) ->
                         i,
                         "layout",
                         _clean_label(m["label"]),
-                        line.start + pos,
+                        lead,
                         line.start + m.end(),
                         not raw[m.end() :].strip(),
                     )
                 )
             continue
         stripped = rest.strip()
+        # '[Minister Cho Tae-yul]' on a line of its own (a stage note, '[Laughter]', is not a name).
+        if (m := re.fullmatch(r"\[(?P<label>[^\[\]]{2,80})\]", stripped)) and not STAGE_WORDS.search(m["label"]):
+            label = _clean_label(m["label"])
+            if name_like(label) or known_label(fold(label.split(",")[0])):
+                found.append(Candidate(i, "bracket", label, lead, line.end, True))
+                continue
         # A label on a line of its own: 'Yu Jianhua:', 'GOVERNOR SMITH', '**Jane Roe:**'.
         own = re.fullmatch(r"(?:\*\*)?(?P<label>[^:：]{1,100}?)(?:[ \t]*\((?P<ts>" + TIME + r")\))?"
                            r"(?:\*\*)?[ \t]*(?P<colon>[:：.])?(?:\*\*)?(?:[ \t]*[\(\[]" + TIME + r"[\)\]])?"
@@ -192,16 +202,21 @@ def find_candidates(lines: list[Line], numbered: bool, layout: Layout | None) ->
         if own and own["stamp"] and own["colon"] is None:
             label = _clean_label(own["label"])
             if _valid_label(label, "colon"):
-                found.append(Candidate(i, "colon", label, line.start + pos, line.end, True))
+                found.append(Candidate(i, "colon", label, lead, line.end, True))
+                continue
+        if own and own["colon"] is None and not own["label"].isupper() and _next_is_speech(lines, i):
+            # 'Andrew Bailey' on a line of its own, the speech below (a PDF's text): a label if it recurs.
+            label = _clean_label(own["label"])
+            person = name_like(label) and not _ORGANISATION.search(label.split(",")[0])
+            if 2 <= len(label.split()) <= 5 and person and _valid_label(label, "own"):
+                found.append(Candidate(i, "ownname", label, lead, line.end, True))
                 continue
         if own and (own["colon"] in (":", "：") or (own["label"].isupper() and own["colon"] is None)):
             label = _clean_label(own["label"])
             if _valid_label(label, "own" if own["colon"] is None else "colon") and (
                 own["colon"] or len(label.split()) <= 6
             ):
-                found.append(
-                    Candidate(i, "own" if own["colon"] is None else "colon", label, line.start + pos, line.end, True)
-                )
+                found.append(Candidate(i, "own" if own["colon"] is None else "colon", label, lead, line.end, True))
                 continue
         for shape, pattern in _SHAPES:
             m = pattern.match(raw, pos)
@@ -212,9 +227,7 @@ def find_candidates(lines: list[Line], numbered: bool, layout: Layout | None) ->
             if shape == "colon" and plain and len(label.split()) > 6:  # a sentence ending in a colon
                 continue
             if _valid_label(label, shape):
-                found.append(
-                    Candidate(i, shape, label, line.start + pos, line.start + m.end(), not raw[m.end() :].strip(), pos)
-                )
+                found.append(Candidate(i, shape, label, lead, line.start + m.end(), not raw[m.end() :].strip(), pos))
                 break
         if len(raw) > 1500 or len(lines) <= 3:  # a file without line breaks: labels after sentences
             for m in _MIDLINE.finditer(raw):
@@ -234,7 +247,8 @@ def accepted_labels(candidates: list[Candidate], layout: Layout | None) -> list[
     counts = Counter(fold(c.label) for c in candidates)
     shape_hits: Counter[str] = Counter()
     for c in candidates:
-        if counts[fold(c.label)] >= 2 or known_label(fold(c.label)) or (c.shape != "period" and name_like(c.label)):
+        recurs = counts[fold(c.label)] >= 2 or known_label(fold(c.label))
+        if recurs or (c.shape not in ("period", "ownname") and name_like(c.label)):
             shape_hits[c.shape] += 1
     # Colon labels inline and after sentences are one shape; a shape counts when it recurs and is not
     # dwarfed by the file's main one (a cover page's upper-case lines beside 250 'Mr. Smith.' turns).
@@ -256,6 +270,8 @@ def accepted_labels(candidates: list[Candidate], layout: Layout | None) -> list[
         if c.shape not in shapes:
             continue
         once = c.line > first_sure and name_like(c.label)
+        if c.shape in ("bold", "tag"):  # markup says it is a label: '**Emery:**' once is one
+            once = c.line > first_sure and c.label[:1].isupper()
         if c.shape == "period":  # 'RACHEL SIEGEL. Thank you': upper case is a label's, not a sentence's
             upper = c.label.isupper() and len(c.label.split()) >= 2
             once = once and (upper or (label_indent > 0 and c.indent == label_indent))
@@ -264,7 +280,33 @@ def accepted_labels(candidates: list[Candidate], layout: Layout | None) -> list[
     return accepted
 
 
+STAGE_WORDS = re.compile(
+    r"\b(?:laughter|laughs|applause|crosstalk|cross-talk|inaudible|unintelligible|music|silence|pause|break|"
+    r"video|audio|recording|begin|end|transcript|sic|translation|translated|interpretation|off[- ]mic|"
+    r"risas|aplausos|inaudible|rires|applaudissements)\b",
+    re.IGNORECASE,
+)
+
+
+def _next_is_speech(lines: list[Line], i: int) -> bool:
+    """A turn begins below: a line of several words starting as a sentence does (a running footer's
+    next line goes on with the sentence the page broke)."""
+    following = next((ln.clean for ln in lines[i + 1 : i + 4] if ln.clean), "")
+    following = LINE_NUMBER.sub("", following).strip()
+    return len(following.split()) >= 6 and following[:1].isupper()
+
+
+# Words of an organisation's name, never a person's: a page's running 'Alderson Reporting Company'.
+_ORGANISATION = re.compile(
+    r"\b(?:company|inc|ltd|llc|corporation|reporting|office|department|ministry|court|bank|agency|"
+    r"committee|council|government|university|institute|services|press|news|transcripts?)\b",
+    re.IGNORECASE,
+)
+
+
 def name_like(label: str) -> bool:
+    """A name or position, not a sentence: 'Jane Roe', 'GOVERNOR SMITH', 'Andrew Gray (Reuters)'."""
+    label = ANNOTATION.sub("", label)
     words = [w for w in label.replace(",", " ").split() if w]
     if label.isupper() and any(len(w) > 1 for w in words):
         return True

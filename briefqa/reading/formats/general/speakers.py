@@ -16,6 +16,8 @@ from briefqa.reading.formats.general.labels import (
     CHAIR_LABELS,
     CHAIRING,
     REPORTER_LABELS,
+    REPORTER_PREFIXES,
+    STAGE_WORDS,
     UNKNOWN_LABELS,
     known_label,
 )
@@ -41,6 +43,7 @@ class Speaker:
     person: Person
     key: str  # folded label
     affiliation: str | None = None  # 'BBC' of 'Laura Kuenssberg, BBC:' or 'Jorge Valero (Bloomberg):'
+    reporter: bool = False  # the label says so: 'QUESTION (Jane Roe, Reuters)', 'FRAGE JUNG'
 
 
 _PARENTHESIS = re.compile(r"^(?P<name>.*?\S)\s*\((?P<inside>[^()]{1,60})\)$")
@@ -51,13 +54,38 @@ def generic_key(key: str) -> str:
     return ARTICLE.sub("", ANNOTATION.sub("", key)).strip()
 
 
+def _reporter_label(label: str, key: str, layout: Layout | None) -> Speaker | None:
+    """A label that says a reporter asks: 'QUESTION', 'Question (Mediacorp)', 'Question (Sidhant Sibal,
+    WION)', 'FRAGE JUNG'; with the reporter's name and outlet where it gives them."""
+    if layout and key in layout.reporter_labels:
+        return Speaker("Reporter", Person(name="Reporter"), key, reporter=True)
+    base, inside = label, None
+    if m := _PARENTHESIS.match(label):
+        base, inside = m["name"], m["inside"]
+    base_key = ARTICLE.sub("", fold(base)).strip()
+    if base_key in REPORTER_LABELS:
+        if inside is None or STAGE_WORDS.search(inside) or fold(inside) in {"off mic", "inaudible", "cont", "contd"}:
+            return Speaker("Reporter", Person(name="Reporter"), key, reporter=True)
+        parts = [p.strip() for p in inside.split(",") if p.strip()]
+        if len(parts) >= 2:  # (Name, Outlet)
+            return Speaker(
+                display_label(parts[0]), Person(name=display_label(parts[0])), key, ", ".join(parts[1:]), True
+            )
+        return Speaker("Reporter", Person(name="Reporter"), key, parts[0] if parts else None, True)  # (Outlet)
+    words = base.split()
+    if len(words) >= 2 and fold(words[0]) in REPORTER_PREFIXES and words[1][:1].isupper():
+        shown = display_label(" ".join(words[1:]))  # 'FRAGE DR. RINKE' -> 'Dr. Rinke'
+        return Speaker(shown, Person(name=without_honorific(shown)), key, inside, True)
+    return None
+
+
 def speakers_of(labels: set[str], people: list[Mention], layout: Layout | None) -> dict[str, Speaker]:
     """How each label is shown, and the person it stands for."""
     found: dict[str, Speaker] = {}
     for label in labels:
         key = fold(label)
-        if generic_key(key) in REPORTER_LABELS or (layout and key in layout.reporter_labels):
-            found[label] = Speaker("Reporter", Person(name="Reporter"), key)
+        if reporter := _reporter_label(label, key, layout):
+            found[label] = reporter
             continue
         name, title = split_name_and_title(label)
         inside = None
@@ -101,7 +129,7 @@ def assign_roles(turns: list[LabelledTurn], speakers: dict[str, Speaker], layout
     for shown, info in speakers.items():
         key = info.key
         title = fold(info.person.title or "")
-        if shown == "Reporter" or (layout and key in layout.reporter_labels):
+        if shown == "Reporter" or info.reporter:
             roles[shown] = "reporter"
         elif (
             ARTICLE.sub("", key) in CHAIR_LABELS
@@ -113,6 +141,9 @@ def assign_roles(turns: list[LabelledTurn], speakers: dict[str, Speaker], layout
         elif key in ANSWER_LABELS or (layout and key in layout.official_labels):
             roles[shown] = "official"
     marked_questions = any(r == "reporter" for r in roles.values())
+    asks_of: dict[str, list[bool]] = defaultdict(list)  # every speaker's turns: does it ask?
+    for turn, after in zip(turns, [*turns[1:], None]):
+        asks_of[turn.speaker].append("?" in turn.text[-400:] and after is not None and after.speaker != turn.speaker)
     asks: dict[str, list[bool]] = defaultdict(list)
     for turn, after in zip(turns, [*turns[1:], None]):
         if turn.speaker in roles:
@@ -167,6 +198,11 @@ def assign_roles(turns: list[LabelledTurn], speakers: dict[str, Speaker], layout
             if hands_over[speaker] * 3 >= len(counts) * 2 and sorted(counts)[(len(counts) - 1) // 2] <= 30:
                 roles[speaker] = "chair"
                 break
+    # An interview's 'Host' asks, and no one else does: the host is the questioner.
+    if "reporter" not in roles.values():
+        for speaker, role in list(roles.items()):
+            if role == "chair" and sum(asks_of[speaker]) * 2 >= len(asks_of[speaker]) > 1:
+                roles[speaker] = "reporter"
     for turn in turns:
         turn.role_hint = roles.get(turn.speaker, "official")
         affiliation = speakers[turn.speaker].affiliation if turn.speaker in speakers else None
@@ -244,6 +280,16 @@ def opening_speaker(
     }
     if len(matches) == 1:
         return matches.pop()
+    # 'Press Conference by the Chief Cabinet Secretary' and a label 'CHIEF CABINET SECRETARY HAYASHI'.
+    folded_title = fold(title)
+    by_position = {
+        shown
+        for shown, info in speakers.items()
+        if (position := " ".join(w for w in shown.split() if is_title_word(w))).count(" ") >= 1
+        and fold(position) in folded_title
+    }
+    if len(by_position) == 1:
+        return by_position.pop()
     return None
 
 
