@@ -115,6 +115,8 @@ class Bm25Scorer:
     def tokens(self, text: str) -> list[str]:
         """The text's tokens in each language of the index, as one list: in the order they first
         come, each as many times as the language that repeats it most has it."""
+        if len(self.tokenizers) == 1:  # one language: its tokens as they are (highlights call this a lot)
+            return tokenize(text, *self.tokenizers[0])
         union: list[str] = []
         counts: Counter[str] = Counter()
         for stemmer_, stopwords in self.tokenizers:

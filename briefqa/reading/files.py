@@ -22,6 +22,7 @@ from briefqa.reading.formats import NO_LABELS, TranscriptError, detect, general
 from briefqa.records import ParsedTranscript, Person
 
 SIDECAR_SUFFIX = ".meta.toml"
+SPEECH_CONTAINERS = {"stt-json", "webvtt", "srt"}
 # The largest of the 889 White House transcripts is 0.1 MB. A file a hundred times that is no
 # transcript, and splitting one enormous turn into passages would take minutes.
 MAX_TRANSCRIPT_BYTES = 10_000_000
@@ -69,8 +70,15 @@ def parse_transcript(path: Path, read: ContainerText | str | None = None) -> Par
     if settings and settings.layout:  # the user's description of the layout is the most specific reader
         parsed = general.parse(path, text, read.metadata, layout=settings.layout.layout())
     else:
-        fmt, _ = detect(path, text)
-        parsed = fmt.parse(path, text, read.metadata)
+        try:
+            fmt, _ = detect(path, text)
+        except TranscriptError:
+            if read.container not in SPEECH_CONTAINERS:
+                raise
+            # Speech-to-text without speakers: the whole text is one turn, nobody's.
+            parsed = general.parse_unlabelled(path, text, read.metadata)
+        else:
+            parsed = fmt.parse(path, text, read.metadata)
     if not parsed.turns:
         raise TranscriptError(path, NO_LABELS)
     if read.notes:

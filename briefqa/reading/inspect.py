@@ -80,8 +80,11 @@ def inspect_file(path: Path | str) -> Inspection:
         read = read_transcript(path)
         result.container, result.encoding = read.container, read.encoding
         result.notes += read.notes
-        _, detection = detect(path, read.text)
-        result.reader_why = f"{detection.why} (sure: {detection.score:.1f})"
+        try:
+            _, detection = detect(path, read.text)
+            result.reader_why = f"{detection.why} (sure: {detection.score:.1f})"
+        except TranscriptError:  # speech-to-text without speakers is still read, as one turn
+            result.reader_why = "no speaker labels"
         parsed = parse_transcript(path, read)
     except TranscriptError as err:
         result.error = err.reason + (f" (line {err.line})" if err.line else "")

@@ -35,7 +35,7 @@ HONORIFICS = {"mr", "ms", "mrs", "miss", "mx", "dr", "prof", "professor", "madam
 # Offices written as capitals before a name: 'DA BRAGG', 'AG JAMES', 'STS HEBESTREIT'.
 ACRONYMS = {
     "da", "ag", "us", "un", "eu", "uk", "sts", "pm", "dpm", "fm", "sg", "dg", "ceo", "cdc", "who", "imf", "ecb",
-    "fed", "nsc", "dhs", "doj", "fbi", "nypd", "lapd", "gov", "lt", "sgt", "cmdr", "supt", "insp", "det",
+    "fed", "nsc", "dhs", "doj", "fbi", "nypd", "lapd", "lt", "sgt", "cmdr", "supt", "insp", "det",
 }  # fmt: skip
 # Letters after a name: 'Micheál Martin TD', 'Anthony Albanese MP', 'Alvin L. Bragg, Jr.'
 POST_NOMINALS = {"td", "mp", "msp", "mla", "kc", "qc", "jr", "ii", "iii", "obe", "mbe", "cbe", "ac", "mep"}
@@ -170,7 +170,8 @@ def _mention(words: list[str], after: str) -> Mention | None:
     if not 2 <= len(name_words) <= 4:
         return None
     title_words = words[: len(words) - len(name_words)]
-    while title_words and (fold(title_words[0]) in _SMALL or fold(title_words[0]) in {"by", "with"}):
+    # A position starts at its first position word: 'That Was Governor' is 'Governor'.
+    while title_words and (fold(title_words[0]) in _SMALL or not is_title_word(title_words[0])):
         title_words.pop(0)
     title = " ".join(w for w in title_words if fold(w) not in HONORIFICS) or None
     # 'Jane Roe, Minister for Trade': the position after the name.

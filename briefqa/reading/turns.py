@@ -3,7 +3,9 @@
 Roles come, in order of trust, from:
 1. a briefing's ``Speakers:`` / ``Chairperson:`` blocks (or its sidecar): a name listed as an
    official or chair in any briefing has that role in every briefing;
-2. the format itself (``LabelledTurn.role_hint``, set by the format's parser);
+2. the format itself (``LabelledTurn.role_hint``, set by the format's parser): a turn's own role
+   when its reader gives one, whatever the same name is elsewhere (a caption's unnamed '>>' turns
+   each have their own);
 3. the conversation: a turn that asks (contains '?') and is followed by an official's answer is
    a reporter's outlet; a turn that follows a reporter's question is an official's answer.
    Labels still unknown after that are reporters when most of their turns ask, else officials.
@@ -83,7 +85,7 @@ def _briefing(t: ParsedTranscript, roles: dict[str, Role]) -> Briefing:
         Turn(
             index=i,
             speaker=lt.speaker,
-            role=roles[lt.speaker],
+            role=lt.role_hint or roles[lt.speaker],  # a reader's role for the turn is the turn's own
             text=lt.text,
             char_start=lt.char_start,
             char_end=lt.char_end,

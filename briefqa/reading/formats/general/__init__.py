@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from briefqa.reading.datelines import date_in_file_name
 from briefqa.reading.formats.common import Detection, TranscriptError, as_date, briefing_id, split_lines
 from briefqa.reading.formats.general.furniture import footer_lines, furniture_why, heading_lines, repeated_lines
 from briefqa.reading.formats.general.header import date_of, first_str, read_header, title_of
@@ -54,13 +55,44 @@ from briefqa.records import Aside, LabelledTurn, ParsedTranscript, Person
 NAME = "general"
 VERSION = 1
 
-__all__ = ["NAME", "NO_LABELS_HERE", "UNATTRIBUTED", "VERSION", "Layout", "detect", "parse", "recognises"]
+__all__ = [
+    "NAME",
+    "NO_LABELS_HERE",
+    "UNATTRIBUTED",
+    "VERSION",
+    "Layout",
+    "detect",
+    "parse",
+    "parse_unlabelled",
+    "recognises",
+]
 
 
 NO_LABELS_HERE = (
     "no speaker labels found (looked for lines such as 'JANE ROE: ...', 'Q: ...', 'Mr. Smith. ...' or a name on "
     "a line of its own); if this is a transcript, describe its labels in a briefqa.toml (see docs/formats.md)"
 )
+
+
+def parse_unlabelled(path: Path, text: str, metadata: dict[str, str] | None = None) -> ParsedTranscript:
+    """A speech-to-text transcript with no speakers: one turn, unattributed, and a note saying so."""
+    metadata = metadata or {}
+    start = len(text) - len(text.lstrip())
+    end = len(text.rstrip())
+    if end <= start:
+        raise TranscriptError(path, "no text in it; remove it or put a transcript in it")
+    turn = LabelledTurn(speaker=UNATTRIBUTED, text=text[start:end], char_start=start, char_end=end, line=1,
+                        role_hint="official")  # fmt: skip
+    held, date_from = as_date(metadata.get("date")), "the file's own metadata"
+    if held is None:
+        held, date_from = date_in_file_name(path.stem), "file name"
+    return ParsedTranscript(
+        id=briefing_id(path), title=metadata.get("title") or briefing_id(path), held_on=held, published_on=held,
+        source=str(path), source_url=metadata.get("url"), officials=[], chair=None, turns=[turn],
+        reporter_labels_are_outlets=False, language=detect_language(text[:20000]), reader=f"{NAME} {VERSION}",
+        date_from=date_from if held else None, text=text,
+        notes=["no speaker labels: the whole transcript is one unattributed turn (a speech-to-text without speakers)"],
+    )  # fmt: skip
 
 
 def detect(text: str) -> Detection:

@@ -83,6 +83,8 @@ _MIDLINE = re.compile(
     r"(?P<label>(?:[A-ZÀ-Þ][A-ZÀ-Þ.'’\-]*[ \t]?){1,5}|Q|Speaker \d+)[:：][ \t]+(?=\S)"
 )
 TRAILING_MARK = re.compile(r"\s+(ENDS|END|E&OE|-ENDS-)\s*\Z")
+_CAPTION_MARK = re.compile(r">>[ \t]*")
+CAPTION_SPEAKER = "Unidentified speaker"  # a caption's '>>' turn with no name: its role is the turn's own
 _QUESTION_NUMBER = re.compile(r"Q\d{1,4}[ \t]+(?=[A-Z])")  # a committee's numbered questions: 'Q12   Chair:'
 LINE_NUMBER = re.compile(r"^[ \t]*\d{1,2}(?:[ \t]{2,}|[ \t]*$)")
 _TIMESTAMP_PREFIX = re.compile(r"^[ \t]*[\[(]?-?\d{1,2}(?::\d\d){1,3}(?:[.,]\d+)?[\])]?[ \t]+(?=\S)")
@@ -169,6 +171,9 @@ def find_candidates(lines: list[Line], numbered: bool, layout: Layout | None) ->
             pos = m.end()
         if m := _QUESTION_NUMBER.match(raw, pos):
             pos = m.end()
+        caption = _CAPTION_MARK.match(raw, pos)  # closed captions: '>>' starts a turn, a name or not
+        if caption:
+            pos = caption.end()
         # A time stamp or question number before a label is the label's ('[00:01:02] Jane Doe:').
         lead = line.start + indent
         rest = raw[pos:]
@@ -188,6 +193,14 @@ def find_candidates(lines: list[Line], numbered: bool, layout: Layout | None) ->
                 )
             continue
         stripped = rest.strip()
+        if caption:  # '>> GOV. PHIL MURPHY: ...' names the speaker; '>> THANK YOU, GOVERNOR.' does not
+            named = _SHAPES[3][1].match(raw, pos)
+            label = _clean_label(named["label"]) if named else ""
+            if named and _valid_label(label, "colon"):
+                found.append(Candidate(i, "caption", label, lead, line.start + named.end(), False))
+            else:
+                found.append(Candidate(i, "caption", CAPTION_SPEAKER, lead, line.start + pos, False))
+            continue
         # '[Minister Cho Tae-yul]' on a line of its own (a stage note, '[Laughter]', is not a name).
         if (m := re.fullmatch(r"\[(?P<label>[^\[\]]{2,80})\]", stripped)) and not STAGE_WORDS.search(m["label"]):
             label = _clean_label(m["label"])
@@ -230,12 +243,19 @@ def find_candidates(lines: list[Line], numbered: bool, layout: Layout | None) ->
                 found.append(Candidate(i, shape, label, lead, line.start + m.end(), not raw[m.end() :].strip(), pos))
                 break
         if len(raw) > 1500 or len(lines) <= 3:  # a file without line breaks: labels after sentences
+            midline: dict[int, Candidate] = {}
             for m in _MIDLINE.finditer(raw):
                 label = _clean_label(m["label"])
                 if _valid_label(label, "colon"):
-                    found.append(
-                        Candidate(i, "midline", label, line.start + m.start("label"), line.start + m.end(), False)
-                    )
+                    start = line.start + m.start("label")
+                    midline[start] = Candidate(i, "midline", label, start, line.start + m.end(), False)
+            # A label found after a sentence is a label wherever else it stands ('... Massachusetts
+            # GOVERNOR HEALEY: Good afternoon').
+            for label in {c.label for c in midline.values() if c.label.isupper() and len(c.label) > 3}:
+                for m in re.finditer(r"(?<![\w])" + re.escape(label) + r"[:：][ \t]+(?=\S)", raw):
+                    midline.setdefault(line.start + m.start(), Candidate(i, "midline", label, line.start + m.start(),
+                                                                         line.start + m.end(), False))  # fmt: skip
+            found.extend(midline[start] for start in sorted(midline))
     return found
 
 
@@ -272,6 +292,8 @@ def accepted_labels(candidates: list[Candidate], layout: Layout | None) -> list[
         once = c.line > first_sure and name_like(c.label)
         if c.shape in ("bold", "tag"):  # markup says it is a label: '**Emery:**' once is one
             once = c.line > first_sure and c.label[:1].isupper()
+        if c.shape == "caption":  # a caption's '>>' starts a turn wherever it stands
+            once = True
         if c.shape == "period":  # 'RACHEL SIEGEL. Thank you': upper case is a label's, not a sentence's
             upper = c.label.isupper() and len(c.label.split()) >= 2
             once = once and (upper or (label_indent > 0 and c.indent == label_indent))

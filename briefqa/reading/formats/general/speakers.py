@@ -13,6 +13,7 @@ from briefqa.reading.formats.general.labels import (
     ANNOTATION,
     ANSWER_LABELS,
     ARTICLE,
+    CAPTION_SPEAKER,
     CHAIR_LABELS,
     CHAIRING,
     REPORTER_LABELS,
@@ -205,6 +206,8 @@ def assign_roles(turns: list[LabelledTurn], speakers: dict[str, Speaker], layout
                 roles[speaker] = "reporter"
     for turn in turns:
         turn.role_hint = roles.get(turn.speaker, "official")
+        if turn.speaker == CAPTION_SPEAKER:  # each unnamed caption turn on its own: does it ask?
+            turn.role_hint = "reporter" if "?" in turn.text[-300:] else "official"
         affiliation = speakers[turn.speaker].affiliation if turn.speaker in speakers else None
         if turn.role_hint == "reporter" and affiliation and not turn.outlet:
             turn.outlet = affiliation
@@ -223,6 +226,10 @@ _SELF_NAMED = re.compile(
 )
 
 
+_GREETING_WORDS = {"good", "morning", "afternoon", "evening", "thank", "thanks", "hello", "hi", "yes", "sir", "madam",
+                   "buenos", "buenas", "dias", "tardes", "bonjour", "merci", "gracias"}  # fmt: skip
+
+
 def name_reporters(turns: list[LabelledTurn]) -> None:
     """A reporter who names themselves and their outlet ('Jane Roe with Reuters') is that person of
     that outlet."""
@@ -233,6 +240,8 @@ def name_reporters(turns: list[LabelledTurn]) -> None:
         if not m:
             continue
         name, outlet = m["name"], m["outlet"]
+        if turn.text[:200].isupper() or any(fold(w) in _GREETING_WORDS for w in name.split()):
+            continue  # 'GOOD AFTERNOON, GOVERNOR.' greets; in capitals a name cannot be told from a word
         if not all(w[0].isupper() for w in name.split()) or any(is_title_word(w) for w in name.split()):
             continue
         if not outlet[0].isupper():
