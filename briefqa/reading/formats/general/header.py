@@ -133,7 +133,7 @@ TITLE_WORDS = re.compile(
 
 def prose(clean: str) -> bool:
     """A line of speech, not of a header: sentences, not a title or a dateline."""
-    if clean.isupper() or re.match(r"^[\w'’ ]{1,30}:\s", clean):  # 'Subjects: cost of living; ...'
+    if clean.isupper() or re.match(r"^[\w'’() ]{1,30}:\s", clean):  # 'Subject(s): cost of living; ...'
         return False
     return len(clean) >= 150 or (len(clean.split()) >= 3 and clean.endswith((".", "?", "!", '"', "”", "…")))
 
