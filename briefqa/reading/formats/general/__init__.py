@@ -219,6 +219,9 @@ def parse(
             continue
         clean = LINE_NUMBER.sub("", line.clean).strip() if numbered else line.clean
         if not clean:
+            if line.clean:  # a margin's line number on a line of nothing else
+                asides.append(Aside(kind="furniture", char_start=line.start, char_end=line.end, line=line.number,
+                                    why="line number"))  # fmt: skip
             continue
         why = furniture_why(clean, re.sub(r"\d+", "#", clean) in repeated, layout)
         if why:
