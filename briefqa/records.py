@@ -14,6 +14,11 @@ from pydantic import BaseModel, Field
 
 from briefqa.choices import Role
 
+# Speakers that are no one's name: opening remarks no one can be credited with, a caption's '>>'.
+UNATTRIBUTED = "Unattributed"
+UNIDENTIFIED = "Unidentified speaker"
+UNNAMED_SPEAKERS = frozenset({UNATTRIBUTED, UNIDENTIFIED})
+
 
 class Person(BaseModel):
     """A named participant, with the position the transcript gives for them."""

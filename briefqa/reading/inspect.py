@@ -14,7 +14,7 @@ from briefqa.choices import Role
 from briefqa.reading.files import parse_transcript, read_transcript
 from briefqa.reading.formats import TranscriptError, detect
 from briefqa.reading.turns import resolve
-from briefqa.records import Briefing, ParsedTranscript
+from briefqa.records import UNATTRIBUTED, Briefing, ParsedTranscript
 
 
 class LabelReading(BaseModel):
@@ -144,7 +144,7 @@ def _accounting(parsed: ParsedTranscript, briefing: Briefing) -> tuple[list[SetA
     for turn in briefing.turns:
         covered[turn.char_start : turn.char_end] = b"\x01" * (turn.char_end - turn.char_start)
         in_turns += turn.char_end - turn.char_start
-        if turn.speaker == "Unattributed":
+        if turn.speaker == UNATTRIBUTED:
             unattributed += turn.char_end - turn.char_start
     groups: dict[tuple[str, str], list[tuple[int, int, int]]] = defaultdict(list)
     totals: Counter[str] = Counter()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from briefqa.records import Briefing, ParsedTranscript, Person, Role, Turn
+from briefqa.records import UNNAMED_SPEAKERS, Briefing, ParsedTranscript, Person, Role, Turn
 
 
 def resolve(transcripts: list[ParsedTranscript]) -> list[Briefing]:
@@ -96,7 +96,7 @@ def _briefing(t: ParsedTranscript, roles: dict[str, Role]) -> Briefing:
     link_answers(turns)
     officials = {p.label or p.name: p for p in t.officials}  # by what the turns carry: 'PM', 'GE
     for turn in turns:
-        if turn.role == "official":
+        if turn.role == "official" and turn.speaker not in UNNAMED_SPEAKERS:  # no one's name
             officials.setdefault(turn.speaker, Person(name=turn.speaker))
     chair = t.chair or next((Person(name=x.speaker) for x in turns if x.role == "chair"), None)
     outlets = (

@@ -50,7 +50,7 @@ from briefqa.reading.formats.general.speakers import (
 from briefqa.reading.formats.whitehouse import front_matter
 from briefqa.reading.language import detect_language
 from briefqa.reading.people import mentions
-from briefqa.records import Aside, LabelledTurn, ParsedTranscript, Person
+from briefqa.records import UNNAMED_SPEAKERS, Aside, LabelledTurn, ParsedTranscript, Person
 
 NAME = "general"
 VERSION = 1
@@ -286,7 +286,7 @@ def parse(
     for turn in turns:
         info = label_of.get(turn.speaker)
         person = info.person if info else Person(name=turn.speaker)
-        if turn.role_hint == "official" and turn.speaker != UNATTRIBUTED:
+        if turn.role_hint == "official" and turn.speaker not in UNNAMED_SPEAKERS:
             officials.setdefault(turn.speaker, person)
         elif turn.role_hint == "chair" and chair is None:
             chair = person

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from briefqa.reading.formats.common import Line
 from briefqa.reading.formats.general.layout import Layout
 from briefqa.reading.people import fold, is_title_word
+from briefqa.records import UNIDENTIFIED
 
 # Labels whose role the label itself says (folded: lower case, no accents or dots).
 REPORTER_LABELS = {
@@ -84,7 +85,7 @@ _MIDLINE = re.compile(
 )
 TRAILING_MARK = re.compile(r"\s+(ENDS|END|E&OE|-ENDS-)\s*\Z")
 _CAPTION_MARK = re.compile(r">>[ \t]*")
-CAPTION_SPEAKER = "Unidentified speaker"  # a caption's '>>' turn with no name: its role is the turn's own
+CAPTION_SPEAKER = UNIDENTIFIED  # a caption's '>>' turn with no name: its role is the turn's own
 _QUESTION_NUMBER = re.compile(r"Q\d{1,4}[ \t]+(?=[A-Z])")  # a committee's numbered questions: 'Q12   Chair:'
 LINE_NUMBER = re.compile(r"^[ \t]*\d{1,2}(?:[ \t]{2,}|[ \t]*$)")
 _TIMESTAMP_PREFIX = re.compile(r"^[ \t]*[\[(]?-?\d{1,2}(?::\d\d){1,3}(?:[.,]\d+)?[\])]?[ \t]+(?=\S)")

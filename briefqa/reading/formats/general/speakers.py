@@ -33,9 +33,7 @@ from briefqa.reading.people import (
     resolve_label,
     split_name_and_title,
 )
-from briefqa.records import LabelledTurn, Person
-
-UNATTRIBUTED = "Unattributed"
+from briefqa.records import UNATTRIBUTED, LabelledTurn, Person
 
 
 @dataclass
