@@ -51,7 +51,7 @@ def fold(text: str) -> str:
 _NAME_PART = re.compile(r"([-'’])")
 
 
-def _title_case(word: str) -> str:
+def title_case(word: str) -> str:
     """'JEAN-PIERRE' -> 'Jean-Pierre', "O'ROURKE" -> "O'Rourke", 'MCDONOUGH' -> 'McDonough'."""
     parts = []
     for part in _NAME_PART.split(word):
@@ -83,7 +83,7 @@ def display_label(label: str) -> str:
         elif i > 0 and fold(bare) in _SMALL:
             shown.append(word.lower())
         else:
-            shown.append(_title_case(word))
+            shown.append(title_case(word))
     return " ".join(shown)
 
 

@@ -15,7 +15,7 @@ import yaml
 
 from briefqa.choices import Role
 from briefqa.reading.formats.common import Detection, TranscriptError, as_date, briefing_id, split_lines
-from briefqa.reading.people import mentions, resolve_label
+from briefqa.reading.people import mentions, resolve_label, title_case
 from briefqa.records import LabelledTurn, ParsedTranscript, Person
 
 NAME = "whitehouse"
@@ -56,23 +56,10 @@ def recognises(text: str) -> bool:
     return detect(text).score > 0
 
 
-_NAME_PART = re.compile(r"([-'’])")
-
-
-def _title_case(word: str) -> str:
-    """'JEAN-PIERRE' -> 'Jean-Pierre', "O'ROURKE" -> "O'Rourke", 'MCDONOUGH' -> 'McDonough'."""
-    parts = []
-    for part in _NAME_PART.split(word):
-        if part.startswith("MC") and len(part) > 3:
-            parts.append("Mc" + part[2:].capitalize())
-        else:
-            parts.append(part.capitalize())
-    return "".join(parts)
-
-
 def display_name(label: str) -> str:
-    """'MS. JEAN-PIERRE' -> 'Ms. Jean-Pierre': upper-case labels in title case, hyphens kept."""
-    return " ".join(_title_case(word) if word.isupper() else word for word in label.split())
+    """'MS. JEAN-PIERRE' -> 'Ms. Jean-Pierre': every upper-case word in title case, hyphens kept (the
+    archive's labels, as they have always been shown; the general reader keeps initials as written)."""
+    return " ".join(title_case(word) if word.isupper() else word for word in label.split())
 
 
 # A header holds a date, a title and a link: the archive's largest is under 1 KB. Its YAML is
