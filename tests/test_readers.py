@@ -46,8 +46,6 @@ KNOWN_MISREADINGS: dict[str, list[str]] = {
         "furniture in a turn: 'MR Dr Michael Ryan'",
         "furniture in a turn: 'MVK Dr Maria Van Kerkhove'",
         "not a speaker, read as one: 'Speaker key'",
-        "reporter of 'Dr Tedros, what does this mean': expected Helen Branswell / STAT, read Helen Branswell / None",
-        "reporter of 'Dr Tedros, when would you decl': expected Jamie Keaten / AP, read Jamie Keaten / None",
     ],
     "audited/08-spain-rueda.txt": [
         "furniture in a turn: '(Transcripción editada por la Secretaría de Estado de Comuni'",

@@ -245,6 +245,23 @@ def name_reporters(turns: list[LabelledTurn]) -> None:
         if not outlet[0].isupper():
             continue
         turn.speaker, turn.outlet = name, outlet
+    # The moderator names the next one: 'Next, Kim from Yonhap.' or 'Helen, from STAT, go ahead.'
+    for previous, turn in zip(turns, turns[1:]):
+        if turn.role_hint != "reporter" or turn.outlet or previous.role_hint == "reporter":
+            continue
+        m = next(reversed(list(_HANDS_OVER.finditer(previous.text[-200:]))), None)
+        if m is None or previous.text[-200:].isupper() or fold(m["outlet"].split()[0]) in _GREETING_WORDS:
+            continue
+        named = turn.speaker == "Reporter" or bool(set(fold(m["name"]).split()) & set(fold(turn.speaker).split()))
+        if named:
+            turn.outlet = m["outlet"]
+
+
+_HANDS_OVER = re.compile(
+    r"\b(?P<name>[A-Z][\w'’\-]+(?: [A-Z][\w'’\-]+)?),? (?:from|of|with|at) (?:the )?"
+    r"(?P<outlet>[A-Z][\w&'’\-]*(?:\.\w+)*(?: (?:[A-Z][\w&'’\-]*|of|the|and|de|News))*)"
+    r"(?=[.,!?;]|$)"
+)
 
 
 _INTRODUCES = re.compile(
