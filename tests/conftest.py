@@ -50,13 +50,17 @@ def fixture_index(_fixture_index_built, tmp_path) -> Path:
     return out
 
 
-def archive_file(relative: str) -> Path:
-    """A file of the White House archive in ../shared/corpora beside the clone. Without it the test
-    is skipped, saying why; in CI (CI=true), which has ../shared, it fails instead of passing unrun."""
-    path = WH_ARCHIVE / relative
+def shared_file(path: Path, tests: str) -> Path:
+    """A file in ../shared/corpora beside the clone. Without it the test is skipped, saying why; in
+    CI (CI=true), which has ../shared, it fails instead of passing unrun."""
     if not path.exists():
-        missing = f"{path} is not here: the archive tests read ../shared/corpora beside the clone"
+        missing = f"{path} is not here: the {tests} tests read ../shared/corpora beside the clone"
         if os.environ.get("CI", "").lower() in ("true", "1"):
             pytest.fail(f"{missing}, and CI=true: CI must have ../shared", pytrace=False)
         pytest.skip(missing)
     return path
+
+
+def archive_file(relative: str) -> Path:
+    """A file of the White House archive (``shared_file``)."""
+    return shared_file(WH_ARCHIVE / relative, "archive")

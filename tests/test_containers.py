@@ -5,7 +5,6 @@ Inputs are made by hand inside the tests (a PDF too), plus the six real GPO hear
 
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from pypdf import PdfReader, PdfWriter
 from briefqa.reading.containers import CONTAINER_SUFFIXES, ContainerText, read_container
 from briefqa.reading.files import read_transcript_text
 from briefqa.reading.formats.common import TranscriptError
-from tests.conftest import CORPUS, FIXTURES, ROOT
+from tests.conftest import CORPUS, FIXTURES, ROOT, shared_file
 
 GPO = ROOT.parent / "shared" / "corpora" / "more-transcripts" / "us-congress-hearings-gpo"
 GPO_FILES = [
@@ -46,13 +45,7 @@ def refused(tmp_path: Path, name: str, data: bytes | str) -> TranscriptError:
 
 
 def gpo_file(name: str) -> Path:
-    path = GPO / name
-    if not path.exists():
-        missing = f"{path} is not here: the GPO tests read ../shared/corpora beside the clone"
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(f"{missing}, and CI=true: CI must have ../shared", pytrace=False)
-        pytest.skip(missing)
-    return path
+    return shared_file(GPO / name, "GPO")
 
 
 def test_suffixes():
