@@ -44,6 +44,8 @@ def detect(path: Path, text: str) -> tuple[TranscriptFormat, Detection]:
     """The format of a transcript's text and how sure it is; TranscriptError when none reads it."""
     best: tuple[TranscriptFormat, Detection] | None = None
     for fmt in FORMATS:
+        if fmt is general and best is not None:
+            break  # at most 0.5: never surer than a source's own reader, and it scans the whole text
         found = fmt.detect(text)
         if found.score > 0 and (best is None or found.score > best[1].score):
             best = (fmt, found)
