@@ -65,7 +65,7 @@ def test_index_build_reports_each_stage_in_plain_lines_when_piped(tmp_path):
     assert result.exit_code == 0, result.output
     # not a terminal: each stage says where it ended, in plain lines
     assert (
-        "Reading transcripts: 2/2\nSplitting turns into passages: 2/2\nEmbedding passages and sentences: 48/48\n"
+        "Reading transcripts: 2/2\nSplitting turns into passages: 2/2\nEmbedding passages and sentences: 46/46\n"
         in result.output
     )
 
@@ -88,6 +88,7 @@ def test_ask_json_fields(fixture_index):
         "outlet",
         "source_url",
         "collection",
+        "language",
         "more",
         "rank",
         "score",

@@ -79,9 +79,9 @@ def _queries(index, questions_file: Path | None = None, minimum: int = 200) -> l
     if questions_file.exists():
         queries = [json.loads(line)["question"] for line in questions_file.read_text().splitlines() if line.strip()]
     if not queries:
-        from briefqa.searching.cite import sentence_spans
+        from briefqa.reading.sentences import sentence_spans
 
-        queries = [p.text[a:b] for p in index.passages for a, b in sentence_spans(p.text)]
+        queries = [p.text[a:b] for p in index.passages for a, b in sentence_spans(p.text, p.language)]
     return list(itertools.islice(itertools.cycle(queries), max(minimum, len(queries))))
 
 

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 from briefqa.indexing.content import CONTENT
 
-FORMAT_VERSION = 6  # 4: sentence vectors; 5: file digests in the manifest, passage digests in content;
-# 6: content schema 3 (source URLs, languages, collections, readers, outlets, speaker_names), BM25 per language
+FORMAT_VERSION = 7  # 4: sentence vectors; 5: file digests in the manifest, passage digests in content;
+# 6: content schema 3 (source URLs, languages, collections, readers, outlets, speaker_names), BM25 per language;
+# 7: sentences from a segmenter that knows abbreviations (briefqa.reading.sentences), passages of whole sentences
 
 
 # A build reuses the vectors of an index of these formats; a search reads only FORMAT_VERSION.
-REUSABLE_FORMATS = (4, 5, 6)
+REUSABLE_FORMATS = (4, 5, 6, 7)
 
 
 MANIFEST = "manifest.json"

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from briefqa.reading.sentences import sentence_spans
 from briefqa.records import speaker_caption, speaker_people
 from briefqa.searching.cite import GOOD_MATCH, SearchResult
 from briefqa.terminal_text import command, printable
@@ -24,8 +25,6 @@ from briefqa.terminal_text import command, printable
 # Transcripts published as Markdown escape brackets and stars ("\[moderator\]"); a reader wants
 # the characters. Offsets and JSON keep the transcript's text as it is.
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
-# A sentence end followed by a capital: "No. 1 Central Document" goes on.
-_SENTENCE_END = re.compile(r"[.!?][\"”’)]?(?=\s+[A-Z\"“‘(])")
 _PARAGRAPH = re.compile(r"\n\s*\n|(?<=[.!?\"”])[ \t]*\n")  # a blank line, or a line ending a sentence
 QUESTION_CHARS = 160  # a reporter's question is cut here (at a sentence or word end)
 EXCERPT_CHARS = 600  # longer passages show the answering sentence with a sentence either side
@@ -41,14 +40,14 @@ def plain(text: str) -> str:
     return " ".join(_ESCAPE.sub(r"\1", printable(text)).split())
 
 
-def shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int, language: str = "en") -> str:
     """``text`` cut to ``limit`` characters at a sentence end (or else a word end), marked '…'."""
     if len(text) <= limit:
         return text
-    head = text[: limit - 1]
-    ends = [m.end() for m in _SENTENCE_END.finditer(head)]
+    ends = [end for _, end in sentence_spans(text, language) if end <= limit - 2]
     if ends and ends[-1] >= limit // 2:
-        return head[: ends[-1]] + " …"
+        return text[: ends[-1]] + " …"
+    head = text[: limit - 1]
     cut = head.rsplit(" ", 1)[0] if " " in head else head
     return cut.rstrip(",;:—-") + "…"
 
@@ -84,10 +83,10 @@ def excerpt(r: SearchResult) -> tuple[str, str, str]:
     start, end = r.highlight_start - r.char_start, r.highlight_end - r.char_start
     before, hit, after = plain(r.text[:start]), plain(r.text[start:end]), plain(r.text[end:])
     if len(before) + len(hit) + len(after) > EXCERPT_CHARS:
-        tail = [m.end() for m in _SENTENCE_END.finditer(before)]
-        before = "… " + before[tail[-2] :].lstrip() if len(tail) >= 2 else before
-        head = [m.end() for m in _SENTENCE_END.finditer(after)]
-        after = after[: head[0]] + " …" if head and head[0] < len(after) else after
+        preceding = sentence_spans(before, r.language)
+        before = "… " + before[preceding[-1][0] :] if len(preceding) >= 2 else before
+        following = sentence_spans(after, r.language)
+        after = after[: following[0][1]] + " …" if len(following) >= 2 else after
     return before, hit, after
 
 
@@ -264,7 +263,7 @@ def print_text(console: Any, results: list[SearchResult], index: Path | str | No
                 Text("    " + printable(r.source_url), style="dim"), no_wrap=True, overflow="ignore", crop=False
             )
         if r.question:
-            asked = shorten(plain(r.question.text), QUESTION_CHARS)
+            asked = shorten(plain(r.question.text), QUESTION_CHARS, r.language)
             block(Text(f"Q ({printable(r.question.outlet)}): {asked}", style="dim italic"))
         before, hit, after = excerpt(r)
         passage = Text()

@@ -1,31 +1,28 @@
 """Split speaker turns into passages that keep their offsets into the briefing's text, and
 passages into the sentences that are embedded one by one.
 
-A turn is the unit; only a turn longer than ``max_tokens`` model tokens is split, on sentence
-boundaries, with ``overlap_tokens`` of overlap (langchain-text-splitters). A passage is bounded in
-characters too (``max_chars``): a passage still longer is split again, on the same boundaries with
-both bounds, and a run with no boundary at all (Chinese script without punctuation, one "word" to a
-word-counting tokenizer) is cut into slices. Every passage's text is an exact slice of the
-transcript, so a citation can always be checked against its source.
+A turn is the unit; only a turn longer than ``max_tokens`` model tokens (or ``max_chars``
+characters) is split: into runs of whole sentences (``briefqa.reading.sentences``), each within
+both bounds, consecutive runs sharing up to ``overlap_tokens`` of sentences. A sentence too long
+to be a passage on its own is split at clauses, then words (langchain-text-splitters), and a run
+with no boundary at all (Chinese script without punctuation, one "word" to a word-counting
+tokenizer) is cut into slices. Every passage's text is an exact slice of the transcript, so a
+citation can always be checked against its source.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
 from briefqa.options import ChunkSettings
+from briefqa.reading.sentences import sentence_spans, sentence_units
 from briefqa.records import Briefing, Passage, Turn
 
-# Paragraphs, then sentence ends, then clauses, then words. A line break alone is no boundary:
-# White House transcripts wrap lines mid-sentence, and a passage cut there ends "...Al Junaid
-# Multi". A paragraph is a blank line (White House) or a line ending a sentence (SCIO pages).
-# Chinese script puts no space after its full-width punctuation: its boundaries are the marks.
+# Within a sentence too long to be a passage: clauses, then words. Chinese script puts no space
+# after its full-width punctuation: its boundaries are the marks.
 _SEPARATORS = [
-    r"\n\s*\n",
-    r"(?<=[.!?\"”’)])[ \t\u00a0]*\n",
-    r"(?<=[.!?])[\"”’)]?\s+",
-    r"(?<=[。！？])[”’」』）]?\s*",
     r"(?<=[;:])\s+",
     r"(?<=[；：])\s*",
     r"(?<=,)\s+",
@@ -35,32 +32,18 @@ _SEPARATORS = [
 _BOUNDARY = re.compile("|".join(_SEPARATORS))
 
 TokenCounter = Callable[[str], int]
-# A sentence ends at . ! or ? (and any closing quote) followed by space. How sentences split
-# decides which vectors an index holds: a change here goes with a new store.FORMAT_VERSION.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+")
 # A sentence of fewer words ("Thank you.", "Yes.") gets no vector of its own: it is embedded with
-# the one before, as too little to match a question by. Like _SENTENCE_END this decides which
-# vectors an index holds. Not the rule for what a reader is shown: a highlight is lengthened by
-# its characters (briefqa.searching.cite.SHORT_HIGHLIGHT_CHARS), at search time, in no index.
+# the one before, as too little to match a question by. Like the sentence segmenter this decides
+# which vectors an index holds. Not the rule for what a reader is shown: a highlight is lengthened
+# by its characters (briefqa.searching.cite.SHORT_HIGHLIGHT_CHARS), at search time, in no index.
 SENTENCE_VECTOR_MIN_WORDS = 4
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) within ``text`` of each of its sentences."""
-    spans, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        spans.append((start, match.start() + len(match.group(0).rstrip())))
-        start = match.end()
-    if start < len(text):
-        spans.append((start, len(text)))
-    return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
 def sentence_texts(passage: Passage) -> list[str]:
     """What is embedded for each sentence of a passage, after the speaker's name: a figure deep in
     a long answer gets a vector of its own (the passage's is dominated by the rest)."""
     sentences: list[str] = []
-    for start, end in sentence_spans(passage.text):
+    for start, end in sentence_spans(passage.text, passage.language):
         words = passage.text[start:end].split()
         if sentences and len(words) < SENTENCE_VECTOR_MIN_WORDS:
             sentences[-1] += " " + " ".join(words)
@@ -69,20 +52,88 @@ def sentence_texts(passage: Passage) -> list[str]:
     return [f"{passage.speaker}: {s}" for s in sentences or [" ".join(passage.text.split())]]
 
 
-def split_turn(text: str, settings: ChunkSettings, count_tokens: TokenCounter) -> list[tuple[int, int]]:
+class _Unit(NamedTuple):
+    """A piece passages are packed from: a whole sentence with the white space after it, or a
+    part of a sentence too long to be a passage (``alone``: a passage of its own)."""
+
+    start: int
+    end: int
+    tokens: int
+    alone: bool
+
+
+def split_turn(
+    text: str, settings: ChunkSettings, count_tokens: TokenCounter, language: str = "en"
+) -> list[tuple[int, int]]:
     """(start, end) offsets within ``text`` of each passage of one turn: each at most
-    ``max_tokens`` tokens and ``max_chars`` characters."""
-    tokens = count_tokens(text)
-    if tokens <= settings.max_tokens and len(text) <= settings.max_chars:
+    ``max_tokens`` tokens and ``max_chars`` characters, made of whole sentences where a sentence
+    fits."""
+    if len(text) <= settings.max_chars and count_tokens(text) <= settings.max_tokens:
         return [(0, len(text))]
-    if tokens <= settings.max_tokens:  # few tokens, many characters
-        spans = [(0, len(text), False)]
+    units = []
+    for start, end in sentence_units(text, language):
+        sentence = text[start:end].rstrip()
+        tokens = count_tokens(sentence)
+        if tokens <= settings.max_tokens and len(sentence) <= settings.max_chars:
+            units.append(_Unit(start, end, tokens, False))
+        else:
+            units += [
+                _Unit(start + a, start + b, count_tokens(sentence[a:b]), True)
+                for a, b in _split_sentence(sentence, settings, count_tokens)
+            ]
+    return _pack(text, units, settings)
+
+
+def _pack(text: str, units: list[_Unit], settings: ChunkSettings) -> list[tuple[int, int]]:
+    """Consecutive units packed into passages within both bounds; each passage after the first
+    starts with the last sentences of the one before, up to ``overlap_tokens`` of them, as long as
+    it still reaches past the one before."""
+    sums, alone = [0], [0]  # tokens, and parts of long sentences, before each unit
+    for unit in units:
+        sums.append(sums[-1] + unit.tokens)
+        alone.append(alone[-1] + unit.alone)
+
+    def span(first: int, last: int) -> tuple[int, int]:
+        start, end = units[first].start, units[last].end
+        piece = text[start:end]
+        return start + len(piece) - len(piece.lstrip()), start + len(piece.rstrip())
+
+    def fits(first: int, last: int) -> bool:
+        if first < last and alone[last + 1] > alone[first]:  # a part of a long sentence stands alone
+            return False
+        start, end = span(first, last)
+        return sums[last + 1] - sums[first] <= settings.max_tokens and end - start <= settings.max_chars
+
+    spans: list[tuple[int, int]] = []
+    first = 0
+    while first < len(units):
+        last = first
+        while last + 1 < len(units) and fits(first, last + 1):
+            last += 1
+        spans.append(span(first, last))
+        following = last + 1
+        while (
+            following - 1 > first
+            and sums[last + 1] - sums[following - 1] <= settings.overlap_tokens
+            and last + 1 < len(units)
+            and fits(following - 1, last + 1)
+        ):
+            following -= 1
+        first = following
+    return [(a, b) for a, b in spans if b > a]
+
+
+def _split_sentence(sentence: str, settings: ChunkSettings, count_tokens: TokenCounter) -> list[tuple[int, int]]:
+    """Spans of one sentence too long to be a passage, each within both bounds: split at clauses,
+    then words, and what no boundary splits cut into slices."""
+    if count_tokens(sentence) <= settings.max_tokens:  # few tokens, many characters
+        spans = [(0, len(sentence), False)]
     else:
-        spans = _split(text, settings.max_tokens, settings.overlap_tokens, count_tokens)
+        spans = _split(sentence, settings.max_tokens, settings.overlap_tokens, count_tokens)
     bounded = []
     for start, end, over in spans:
         if over or end - start > settings.max_chars:
-            bounded += [(start + a, start + b) for a, b in _split_bounded(text[start:end], settings, count_tokens)]
+            bounded += [(start + a, start + b) for a, b in _split_bounded(sentence[start:end], settings, count_tokens)]
         else:
             bounded.append((start, end))
     return bounded
@@ -178,7 +229,7 @@ def chunk_briefing(briefing: Briefing, settings: ChunkSettings, count_tokens: To
     passages = []
     for turn in briefing.turns:
         question = briefing.turn(turn.answers_turn) if turn.answers_turn is not None else None
-        spans = split_turn(turn.text, settings, count_tokens)
+        spans = split_turn(turn.text, settings, count_tokens, briefing.language)
         for part, (start, end) in enumerate(spans, start=1):
             text = turn.text[start:end]
             pid = f"{briefing.id}#{turn.index}" if len(spans) == 1 else f"{briefing.id}#{turn.index}.{part}"

@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from briefqa.choices import Role
-from briefqa.reading.passages import sentence_spans
+from briefqa.reading.sentences import sentence_spans
 from briefqa.records import Passage, Person
 
 # A highlight of fewer characters takes the next sentence along: what a reader needs to see an
@@ -91,6 +91,7 @@ class SearchResult(BaseModel):
     held_on: date | None
     source_url: str | None = Field(default=None, description="The page the transcript came from, if it says.")
     collection: str = Field(default="", description="The source the briefing belongs to, in an archive of several.")
+    language: str = Field(default="en", description="ISO 639-1 code of the briefing's language.")
     turn_index: int = Field(description="Number of the turn in its briefing, from 1.")
     passage_id: str
     char_start: int = Field(description="Offset of the passage in the briefing's text.")
@@ -109,10 +110,12 @@ def citation(p: Passage) -> str:
     return f"{p.speaker}, {p.briefing_title} ({held}), turn {p.turn_index}"
 
 
-def pick_highlight(text: str, score_sentences: Callable[[list[str]], np.ndarray]) -> tuple[int, int]:
+def pick_highlight(
+    text: str, score_sentences: Callable[[list[str]], np.ndarray], language: str = "en"
+) -> tuple[int, int]:
     """(start, end) within ``text`` of the sentence that best answers the query, as scored by
     ``score_sentences`` (the query's words weighed by IDF), with the next sentence when short."""
-    spans = sentence_spans(text)
+    spans = sentence_spans(text, language)
     if len(spans) <= 1:
         return (0, len(text))
     sentences = [text[a:b] for a, b in spans]
@@ -173,6 +176,7 @@ def cite(
         held_on=p.held_on,
         source_url=p.source_url,
         collection=p.collection,
+        language=p.language,
         turn_index=p.turn_index,
         passage_id=p.id,
         char_start=p.char_start,

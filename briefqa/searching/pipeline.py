@@ -170,9 +170,11 @@ def cited(index: Index, question: Question, groups: list[Ranking]) -> SearchResu
         (row, score), others = group[0], group[1:]
         p = passages[row]
         evidence = MatchEvidence(similarity=float(similarity), coverage=coverage(_own_words(p)))
-        more = [match(passages[r], s, pick_highlight(passages[r].text, scorer)) for r, s in others]
+        more = [
+            match(passages[r], s, pick_highlight(passages[r].text, scorer, passages[r].language)) for r, s in others
+        ]
         person = people.get((p.briefing_id, p.speaker))
-        results.append(cite(p, rank, score, pick_highlight(p.text, scorer), evidence, person, more))
+        results.append(cite(p, rank, score, pick_highlight(p.text, scorer, p.language), evidence, person, more))
     return results
 
 
