@@ -12,6 +12,8 @@ Fusion = Literal["weighted", "rrf"]
 FaissKind = Literal["flat", "hnsw"]
 EmbedContext = Literal["title", "speaker", "question"]
 OutputFormat = Literal["text", "json", "markdown", "csv"]
+# A question set's halves: tune may be looked at to choose a lever or weight; test is only reported.
+Split = Literal["tune", "test"]
 
 # Defaults chosen by the evaluation: see the table in eval/README.md (eval/compare.py).
 DEFAULT_MODEL = "all-MiniLM-L6-v2"

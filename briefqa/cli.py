@@ -21,7 +21,17 @@ from typing import Annotated, Any, Literal, Optional, get_args
 import typer
 import typer.core
 
-from briefqa.choices import DEFAULT_FUSION, DEFAULT_MODE, DEFAULT_MODEL, FaissKind, Fusion, Mode, OutputFormat, Role
+from briefqa.choices import (
+    DEFAULT_FUSION,
+    DEFAULT_MODE,
+    DEFAULT_MODEL,
+    FaissKind,
+    Fusion,
+    Mode,
+    OutputFormat,
+    Role,
+    Split,
+)
 from briefqa.output.progress import build_progress
 from briefqa.terminal_text import command, escape_json, printable
 
@@ -584,6 +594,10 @@ def eval_command(
         typer.Option(metavar="MODE", help="dense, bm25 or hybrid; repeat for several (default: all)."),
     ] = None,
     fusion: FusionOpt = DEFAULT_FUSION,
+    split: Annotated[
+        Optional[Split],
+        typer.Option(help="Score one half of the set: tune (looked at to choose levers) or test (held out)."),
+    ] = None,
     fail_under: Annotated[
         Optional[list[str]],
         typer.Option(
@@ -636,6 +650,7 @@ def eval_command(
         report_json,
         report_junit,
         report_markdown,
+        select_split,
         setting_differences,
     )
     from briefqa.options import SearchOptions
@@ -652,7 +667,7 @@ def eval_command(
         if junit:
             check_report_file(junit, "junit", question_files)
         before = load_report(baseline) if baseline else None
-        question_set = load_questions(*question_files)
+        question_set = select_split(load_questions(*question_files), split)
         idx = _open_index(index)
         reports = evaluate(idx, question_set, variants)
     except EvalError as err:
@@ -661,6 +676,7 @@ def eval_command(
         _fail(str(err))
     report = EvalReport(
         questions_file=", ".join(map(str, question_files)),
+        split=split,
         index=str(idx.path),
         question_count=len(question_set),
         modes=reports,

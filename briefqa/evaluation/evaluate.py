@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, computed_field
 
+from briefqa.choices import Split
 from briefqa.hashing import text_sha256
 from briefqa.options import BuildOptions, SearchOptions
 from briefqa.paths import PROJECT_ROOT
@@ -66,6 +67,10 @@ class EvalQuestion(BaseModel):
     evidence: list[Evidence] = Field(min_length=1)
     category: str | None = Field(default=None, description="figure, who, policy, event, outlet or handoff.")
     everyday: bool = Field(default=False, description="Asked in everyday words, sharing few with the answer.")
+    split: Split | None = Field(
+        default=None,
+        description="tune: may be looked at to choose a lever or weight; test: held out, only ever reported.",
+    )
 
 
 class QuestionResult(BaseModel):
@@ -97,6 +102,7 @@ class ModeReport(BaseModel):
 
 class EvalReport(BaseModel):
     questions_file: str
+    split: Split | None = Field(default=None, description="The half of the question set scored (None: all of it).")
     index: str
     question_count: int
     modes: list[ModeReport]
@@ -170,6 +176,19 @@ def load_questions(*paths: Path) -> list[EvalQuestion]:
         if not found:
             raise EvalError(f"{path}: holds no questions")
     return questions
+
+
+def select_split(questions: list[EvalQuestion], split: Split | None) -> list[EvalQuestion]:
+    """The questions of one half of a set (all of them for None)."""
+    if split is None:
+        return questions
+    if unsplit := [q.id for q in questions if q.split is None]:
+        named = ", ".join(unsplit[:3]) + (", …" if len(unsplit) > 3 else "")
+        raise EvalError(
+            f"{len(unsplit)} question(s) belong to no half ({named}): "
+            'give each a "split" of "tune" or "test", or evaluate the whole set'
+        )
+    return [q for q in questions if q.split == split]
 
 
 def evidence_spans(question: EvalQuestion, texts: dict[str, str]) -> list[tuple[int, int]]:
