@@ -567,16 +567,18 @@ def ask(
         sys.stdout.write(render.to_csv(results))
     elif output == "markdown":
         sys.stdout.write(render.to_markdown(question, results, results.good_match))
-    elif not results.good_match:
-        best = max(r.confidence for r in results)
-        _say(
-            f"No good match: nothing in {idx.path} comes close to this question (best confidence {best:.2f}). "
-            "Try other words, fewer filters, or --json to see the closest passages anyway."
-        )
     else:
         from rich.console import Console
 
-        render.print_text(Console(highlight=False), results, index)
+        console = Console(highlight=False)
+        if not results.good_match:
+            best = max(r.confidence for r in results)
+            _say(
+                f"No answer here: nothing in {idx.path} answers this question (best confidence {best:.2f}). "
+                "Try other words or fewer filters."
+            )
+            _say(render.NEAREST + "\n")
+        render.print_text(console, results, index)
 
 
 # --- eval -----------------------------------------------------------------------------------

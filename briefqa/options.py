@@ -210,7 +210,7 @@ class SearchOptions(BaseModel):
     sentence_weight: float = Field(
         default=0.15,
         ge=0.0,
-        description="Weighted fusion: added to the fused score (0-1) of each candidate by its best sentence's "
+        description="Hybrid: added to the fused score (0-1, either fusion) of each candidate by its best sentence's "
         "similarity to the question (min-max normalised), so that one figure in a long answer counts; 0 turns "
         "it off.",
     )
@@ -251,6 +251,13 @@ class SearchOptions(BaseModel):
         le=1.0,
         description="Hybrid, for a question that asks what was asked: the share of reporter_weight added to "
         "reporters' turns whose outlet it does not name.",
+    )
+    filler_weight: float = Field(
+        default=0.3,
+        ge=0.0,
+        description="Hybrid: taken from the fused score of a passage that carries no content (an "
+        "acknowledgement, a hand-over, an interrupted or inaudible fragment: briefqa.searching.rankings.is_filler), "
+        "so that it never leads an answer; 0 turns it off.",
     )
     question: QuestionRules = Field(
         default_factory=QuestionRules, description="Which cues are read in the question (each a switch)."

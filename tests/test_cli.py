@@ -1,5 +1,7 @@
 """The CLI through typer's runner: briefings, show, ask (JSON, filters, bad options), the default index."""
 
+import csv
+import io
 import json
 import shutil
 
@@ -89,6 +91,8 @@ def test_ask_json_fields(fixture_index):
         "source_url",
         "collection",
         "language",
+        "period",
+        "holds_figure",
         "more",
         "rank",
         "score",
@@ -470,3 +474,23 @@ def test_open_index_builds_the_default_index_in_one_call(tmp_path, monkeypatch):
     with pytest.raises(IndexLoadError, match="no index here"):  # an index named is never built
         briefqa.open_index(tmp_path / "other")
     assert not (tmp_path / "other").exists()
+
+
+def test_no_answer_is_said_plainly_and_the_nearest_passages_still_shown(fixture_index):
+    question = "Who won the 2018 football World Cup?"
+    result = runner.invoke(app, ["ask", question, "--index", str(fixture_index), "-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("No answer here: nothing in ")
+    assert "The nearest passages, not an answer:" in result.output and "[1] " in result.output
+    assert "Answer\n" not in result.output
+    data = ask_json(fixture_index, question, "-k", "2")
+    assert data["good_match"] is False and data["no_answer"].startswith("No answer here")
+    assert data["answer"] == [] and len(data["results"]) == 2
+    markdown = runner.invoke(app, ["ask", question, "--index", str(fixture_index), "--format", "markdown"]).output
+    assert "**No answer here: nothing in the index answers this question.** The nearest passages" in markdown
+    assert "> **[1]**" in markdown
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["ask", question, "--index", str(fixture_index),
+                                                               "--format", "csv"]).output)))  # fmt: skip
+    assert rows and {row["is_answer"] for row in rows} == {"no"}
+    answered = ask_json(fixture_index, "exotic animals intercepted at ports", "-k", "3")
+    assert answered["no_answer"] is None

@@ -30,7 +30,7 @@ def test_every_script_is_smoke_tested():
 def test_help(name):
     result = run_script(name, "--help")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("usage: ") and "--questions" in result.stdout
+    assert result.stdout.startswith("usage: ") and ("--questions" in result.stdout or "--corpus" in result.stdout)
 
 
 def test_compare_levers_needs_an_archive_index():
@@ -38,21 +38,33 @@ def test_compare_levers_needs_an_archive_index():
     assert result.returncode == 2 and "--levers needs --archive" in result.stderr
 
 
-def test_calibrate_fits_weights_on_a_small_set(tmp_path):
+def test_calibrate_fits_weights_on_tuning_halves_and_reports_both(tmp_path):
     from briefqa.indexing.build import build_index
 
     build_index([CORPUS], tmp_path / "index", HASH)
     questions = tmp_path / "questions.jsonl"
-    questions.write_text("".join((ROOT / "eval" / "questions.jsonl").read_text().splitlines(True)[:6]))
+    questions.write_text("".join((ROOT / "eval" / "questions.jsonl").read_text().splitlines(True)[:8]))
     no_answer = tmp_path / "no-answer.jsonl"
-    no_answer.write_text("".join((ROOT / "eval" / "no-answer.jsonl").read_text().splitlines(True)[:4]))
+    no_answer.write_text("".join((ROOT / "eval" / "no-answer.jsonl").read_text().splitlines(True)[:6]))
     result = run_script(
-        "calibrate.py", "--index", tmp_path / "index", "--questions", questions, "--no-answer", no_answer
-    )
+        "calibrate.py", "--corpus", tmp_path / "index", questions, "--unanswerable", no_answer,
+        "--json", tmp_path / "best.json",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("6 answerable and 4 unanswerable questions")
+    assert lines[0].startswith("fitted on 8 tuning questions")  # 5 of the first 8 answerable, 3 of 6 not
     assert lines[1].startswith("CONFIDENCE_WEIGHTS = (") and lines[2].startswith("GOOD_MATCH = 0.")
+    rows = [line for line in lines if line.startswith(f"| {tmp_path / 'index'} |")]
+    assert [row.split(" | ")[1] for row in rows] == ["tune", "test"]
+    import json
+
+    best = json.loads((tmp_path / "best.json").read_text())
+    assert len(best) == 14 and {row["split"] for row in best} == {"tune", "test"}
+
+
+def test_calibrate_wants_each_corpus_s_unanswerable_sets(tmp_path):
+    result = run_script("calibrate.py", "--corpus", "index", "eval/questions.jsonl")
+    assert result.returncode == 2 and "--unanswerable" in result.stderr
 
 
 def test_the_benchmark_filters_what_the_index_holds(fixture_index):

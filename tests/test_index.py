@@ -291,7 +291,10 @@ def test_fusion_rrf_and_weighted_on_hand_made_rankings():
     rrf = fuse(dense, bm25, 4, SearchOptions(fusion="rrf"))
     assert [row for row, _ in rrf] == [2, 3, 1, 4]
     rrf_k = SearchOptions().rrf_k
-    assert dict(rrf)[2] == pytest.approx(1 / (rrf_k + 2) + 1 / (rrf_k + 1))
+    sums = {2: 1 / (rrf_k + 2) + 1 / (rrf_k + 1), 3: 1 / (rrf_k + 3) * 2, 1: 1 / (rrf_k + 1), 4: 1 / (rrf_k + 2)}
+    low, high = min(sums.values()), max(sums.values())
+    # stretched to 0-1, the scale the preferences after fusion are weighed on
+    assert dict(rrf) == pytest.approx({row: (v - low) / (high - low) for row, v in sums.items()})
     # min-max normalised: dense 1 -> 1.0, 2 -> 0.5, 3 -> 0.0; bm25 2 -> 1.0, 4 -> 0.8, 3 -> 0.0
     weighted = fuse(dense, bm25, 4, SearchOptions(fusion="weighted", dense_weight=0.5))
     assert [row for row, _ in weighted] == [2, 1, 4, 3]

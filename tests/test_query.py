@@ -1,5 +1,6 @@
 """What a question says besides its words, and hybrid's soft preferences built on it."""
 
+import re
 from datetime import date
 
 import pytest
@@ -59,6 +60,7 @@ def test_asks_for_a_figure():
     assert asks_for_a_figure("How many exotic animals did customs intercept?")
     assert asks_for_a_figure("What was the trade volume in 2022?")
     assert not asks_for_a_figure("What did customs say about exotic pets?")
+    assert not asks_for_a_figure("What did customs say about exotic pets in 2022?")  # a year is a time
 
 
 def test_figure_questions_weigh_bm25_more(dated_index, monkeypatch):
@@ -285,3 +287,40 @@ def test_search_takes_its_options_as_keywords(dated_index):
         dated_index.search(question, mode="fancy")
     with pytest.raises(ValueError, match="after until"):
         dated_index.search(question, since="2023-01-01", until="2022-01-01")
+
+
+def test_filler_is_told_from_a_short_answer():
+    from briefqa.searching.rankings import is_filler
+
+    stop = {"the", "you", "here", "and", "what", "that", "this", "it", "does", "me", "one", "go"}
+
+    def words(text):
+        return [w for w in re.findall(r"[a-z']{3,}", text.lower()) if w not in stop]
+
+    for filler in (
+        "Give me one second here.",
+        "It does.",
+        "(inaudible) seat",
+        "Thank you, Karine. Go ahead.",
+        "Next question.",
+        "by making those comments, it's kind of connected to what the — the Federal —",
+        "[Crosstalk] Sorry, go ahead...",
+    ):
+        assert is_filler(filler, words), filler
+    for content in (
+        "Yes, the President will sign the bill next week.",
+        "Customs seized 1,200 exotic animals at ports last year.",
+        "Thank you. " + "We have doubled inspections at every port since the outbreak began in the spring. " * 5,
+    ):
+        assert not is_filler(content, words), content
+
+
+def test_filler_never_leads_a_hybrid_answer():
+    from briefqa.searching.rankings import best
+
+    facts = {row: RowFacts("b", row, date(2023, 1, 1), "official", "X") for row in (1, 2)}
+    fused = {1: 0.95, 2: 0.8}  # 1: "Give me one second here." matched best by its words
+    cues = read_cues("one second")
+    assert [row for row, _ in best(adjust(fused, facts, cues, SearchOptions(), {1}), 2)] == [2, 1]
+    off = SearchOptions(filler_weight=0)
+    assert [row for row, _ in best(adjust(fused, facts, cues, off, {1}), 2)] == [1, 2]

@@ -147,8 +147,11 @@ class Bm25Scorer:
 
     def coverage(self, query: str) -> Callable[[str], float]:
         """The share of the query's IDF weight that a text holds: 1.0 when it has every word of
-        the query (rare words weigh most), 0.0 when it shares none. Comparable across queries."""
-        weights = {t: self.idf(t) for t in set(self.tokens(query))}
+        the query (rare words weigh most), 0.0 when it shares none. Comparable across queries. A
+        word no passage holds ("soybeans" in an archive that never mentions them) weighs as the
+        rarest: a question about it is not answered by a passage about the rest of its words."""
+        rarest = math.log(self.num_docs + 1)
+        weights = {t: self.idf(t) if t in self.vocab else rarest for t in set(self.tokens(query))}
         total = math.fsum(weights.values())
 
         def share(text: str) -> float:

@@ -460,6 +460,19 @@ class ContentStore:
                 found[row] = RowFacts(briefing_id, turn, day, role, speaker)
         return found
 
+    def short_texts(self, rows: list[int], most_chars: int) -> dict[int, str]:
+        """Row -> text of the passages among ``rows`` of at most ``most_chars`` characters."""
+        found: dict[int, str] = {}
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = (
+                f"SELECT p.row, substr(b.text, p.char_start + 1, p.char_end - p.char_start) FROM passages p "
+                f"JOIN briefings b ON b.id = p.briefing_id WHERE p.row IN ({marks}) AND p.char_end - p.char_start <= ?"
+            )
+            found.update(self._db.execute(query, [*chunk, most_chars]))
+        return found
+
     def filters_matching_nothing(self, filters: Filters) -> list[str]:
         """The filters that on their own match no passage, as 'name=value'."""
         empty = []

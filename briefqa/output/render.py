@@ -98,11 +98,18 @@ def more_parts(r: SearchResult) -> str:
     return "parts " + ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+NO_ANSWER = "No answer here: nothing in the index answers this question."
+NEAREST = "The nearest passages, not an answer:"
+
+
 def to_json(query: str, mode: str, results: list[SearchResult], good_match: bool) -> dict[str, Any]:
+    """The results as ``ask --json`` gives them; without a good match, ``no_answer`` says so and the
+    results are the nearest passages, not an answer."""
     return {
         "query": query,
         "mode": mode,
         "good_match": good_match,
+        "no_answer": None if good_match else f"{NO_ANSWER} The results are the nearest passages, not an answer.",
         "answer": [{"text": text, "result": rank} for text, rank in answer(results)],
         "results": [r.model_dump(mode="json") for r in results],
     }
@@ -136,10 +143,11 @@ def to_markdown(query: str, results: list[SearchResult], good_match: bool) -> st
 
 def _markdown(query: str, results: list[SearchResult], good_match: bool) -> str:
     lines = [f"**Q:** {_md(query)}", ""]
-    if not good_match:
-        return "\n".join(lines + ["No good match: nothing in the index comes close to this question.", ""])
-    sentences = answer(results)
-    lines += ["**A:** " + " ".join(f"{_md(text)} [{rank}]" for text, rank in sentences), ""]
+    if good_match:
+        sentences = answer(results)
+        lines += ["**A:** " + " ".join(f"{_md(text)} [{rank}]" for text, rank in sentences), ""]
+    else:
+        lines += [f"**{NO_ANSWER}** {NEAREST}", ""]
     for r in results:
         lines.append(f'> **[{r.rank}]** "{_md(_nested(plain(r.highlight)))}" — {markdown_citation(r)}')
         lines.append("")
@@ -149,7 +157,7 @@ def _markdown(query: str, results: list[SearchResult], good_match: bool) -> str:
 CSV_COLUMNS = [
     "rank", "speaker", "speaker_title", "role", "held_on", "briefing_id", "briefing_title", "turn", "passage_id",
     "char_start", "char_end", "confidence", "highlight", "text", "question_outlet", "question", "more_passages",
-    "speaker_name", "outlet", "source_url", "collection",
+    "speaker_name", "outlet", "source_url", "collection", "is_answer",
 ]  # fmt: skip
 
 
@@ -157,7 +165,9 @@ CSV_COLUMNS = [
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Every column but the numbers we write ourselves.
 _CSV_TEXT = {
-    c for c in CSV_COLUMNS if c not in ("rank", "turn", "char_start", "char_end", "confidence", "more_passages")
+    c
+    for c in CSV_COLUMNS
+    if c not in ("rank", "turn", "char_start", "char_end", "confidence", "more_passages", "is_answer")
 }
 
 
@@ -183,6 +193,7 @@ def to_csv(results: list[SearchResult]) -> str:
             r.turn_index, r.passage_id, r.char_start, r.char_end, f"{r.confidence:.4f}", r.highlight, r.text,
             r.question.outlet if r.question else "", r.question.text if r.question else "", len(r.more),
             r.speaker_name or "", r.outlet or "", r.source_url or "", r.collection,
+            "yes" if r.confidence >= GOOD_MATCH else "no",
         ]  # fmt: skip
         writer.writerow(
             [csv_cell(str(v)) if name in _CSV_TEXT else v for name, v in zip(CSV_COLUMNS, row, strict=True)]

@@ -5,6 +5,7 @@ passages beside it. ``SearchResults`` is the list a search returns."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -23,25 +24,51 @@ SHORT_HIGHLIGHT_CHARS = 80
 MIN_WORDS = 8  # with no word of the query in any sentence, the first of at least this many is the highlight
 
 
-# Confidence that a passage answers a question: a logistic model of its cosine similarity to the
-# question and the share of the question's (IDF-weighted) words it holds. Fitted by
-# eval/calibrate.py on the evaluation questions' first results (relevant or not) and on
-# questions the corpus cannot answer (eval/no-answer.jsonl); see eval/README.md.
-CONFIDENCE_WEIGHTS = (9.08, 0.96, -3.92)  # similarity, coverage, intercept
-# Below this no result is likely to answer: in the calibration, 92 of 94 answerable questions had
-# a result at or above it in their top 5, and none of 40 unanswerable ones had.
+# Confidence that a passage answers a question: a logistic model of what the passage shares with
+# what the question asks (MatchEvidence.features). Fitted by eval/calibrate.py on the tuning halves
+# of the answerable and the unanswerable question sets of both corpora; see eval/README.md.
+CONFIDENCE_WEIGHTS = (9.08, 0.96, 0.0, 0.0, -3.92)  # similarity, coverage, off period, no figure; intercept
+# At or above this a result is an answer; below it, only the nearest passage (eval/calibrate.py).
 GOOD_MATCH = 0.27
+# A number, in figures or in words: what a passage must hold to answer "how many ...?".
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
+    r"thousand|million|billion|trillion|dozen|half|double|doubled|tripled|percent|per cent)\b",
+    re.IGNORECASE,
+)
+
+
+def holds_a_number(text: str) -> bool:
+    return _NUMBER.search(text) is not None
 
 
 class MatchEvidence(BaseModel):
-    """How closely a passage matches a question, in figures comparable across questions."""
+    """How closely a passage matches what a question asks, in figures comparable across questions."""
 
     similarity: float = Field(description="Cosine similarity of the question and the passage (as embedded).")
-    coverage: float = Field(description="Share of the question's IDF-weighted words the passage holds, 0-1.")
+    coverage: float = Field(
+        description="Share of the question's IDF-weighted words the passage (with the question it answers) holds, "
+        "0-1; a word no passage of the index holds weighs as the rarest."
+    )
+    period: float | None = Field(
+        default=None,
+        description="For a question that names a time: 1 when the briefing was held in it, falling towards 0 "
+        "away from it (date_decay_days); None when the question names none.",
+    )
+    figure: bool | None = Field(
+        default=None,
+        description="For a question that asks for a figure: whether the passage holds a number; None otherwise.",
+    )
+
+    def features(self) -> tuple[float, float, float, float]:
+        """What the confidence model weighs, in CONFIDENCE_WEIGHTS's order."""
+        off_period = 1.0 - self.period if self.period is not None else 0.0
+        return (self.similarity, self.coverage, off_period, float(self.figure is False))
 
     def confidence(self) -> float:
-        a, b, c = CONFIDENCE_WEIGHTS
-        return 1.0 / (1.0 + math.exp(-(a * self.similarity + b * self.coverage + c)))
+        *weights, intercept = CONFIDENCE_WEIGHTS
+        z = math.fsum(w * x for w, x in zip(weights, self.features(), strict=True)) + intercept
+        return 1.0 / (1.0 + math.exp(-z))
 
 
 class QuestionRef(BaseModel):
@@ -75,6 +102,13 @@ class SearchResult(BaseModel):
     )
     similarity: float = Field(description="Cosine similarity of the question and the passage.")
     coverage: float = Field(description="Share of the question's IDF-weighted words the passage holds.")
+    period: float | None = Field(
+        default=None,
+        description="For a question that names a time: how close the briefing was held to it, 1 (within) to 0.",
+    )
+    holds_figure: bool | None = Field(
+        default=None, description="For a question that asks for a figure: whether the passage holds a number."
+    )
     text: str = Field(description="The passage, exactly as in the transcript.")
     highlight: str = Field(description="The sentence(s) in the passage that best answer the query.")
     highlight_start: int = Field(description="Offset of the highlight in the briefing's text.")
@@ -162,6 +196,8 @@ def cite(
         confidence=round(evidence.confidence(), 4),
         similarity=round(evidence.similarity, 4),
         coverage=round(evidence.coverage, 4),
+        period=round(evidence.period, 4) if evidence.period is not None else None,
+        holds_figure=evidence.figure,
         text=p.text,
         highlight=p.text[h_start:h_end],
         highlight_start=p.char_start + h_start,

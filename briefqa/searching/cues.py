@@ -76,14 +76,18 @@ def date_window(question: str, year_reaches_next_q1: bool = True) -> tuple[date,
     return None
 
 
+# A question for a number: "how" and a measure, or a noun of measure (volume, share, rate, ...).
+# Not any digit: most digits in questions are years ("in 2022"), a time read on its own.
 _FIGURE = re.compile(
-    r"\b(how many|how much|how long|how fast|how large|how big|how heavy|what share|percent|per cent)\b|\d"
+    r"\bhow (?:many|much|long|far|fast|large|big|high|low|heavy|often|old)\b"
+    r"|\b(?:volume|value|amount|number|total|rate|share|proportion|percentage|percent|per cent|figure|cost|"
+    r"price|budget|size|growth)s?\b"
 )
 
 
 def asks_for_a_figure(question: str) -> bool:
-    """Whether a question asks for a number ("how many ...", "... in 2022"): words find figures
-    better than meaning does."""
+    """Whether a question asks for a number ("how many ...", "what share ..."): words find figures
+    better than meaning does, and an answer must hold one."""
     return _FIGURE.search(question.casefold()) is not None
 
 

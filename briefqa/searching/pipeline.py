@@ -6,7 +6,7 @@
     2. fuse            hybrid: one score per candidate (a figure question weighs BM25 more)
     3. best sentence   hybrid: the head of the fused list gains by its best sentence
     4. preferences     hybrid: the question's dates; answers over reporters (reporters when asked
-                       about, the outlet named most)
+                       about, the outlet named most); content over filler
     5. one per turn    candidates grouped by turn, each turn ranked by its best passage
     6. cite            each result cited with its best passage, a confidence and a highlight
 
@@ -29,9 +29,20 @@ from briefqa.indexing.content import RowFacts
 from briefqa.indexing.vectors import Ranking, sound_rows
 from briefqa.options import SearchOptions
 from briefqa.records import Passage
-from briefqa.searching.cite import MatchEvidence, SearchResults, cite, match, pick_highlight
+from briefqa.searching.cite import MatchEvidence, SearchResults, cite, holds_a_number, match, pick_highlight
 from briefqa.searching.cues import QuestionCues, read_cues
-from briefqa.searching.rankings import add_best_sentences, adjust, best, bm25_ranking, fuse, near, one_per_turn
+from briefqa.searching.rankings import (
+    FILLER_MAX_CHARS,
+    add_best_sentences,
+    adjust,
+    best,
+    bm25_ranking,
+    date_closeness,
+    fuse,
+    is_filler,
+    near,
+    one_per_turn,
+)
 
 if TYPE_CHECKING:
     from briefqa.searching.index import Index
@@ -71,7 +82,7 @@ def read_question(
 
 def search(index: Index, question: Question, k: int, options: SearchOptions, per_turn: bool = True) -> SearchResults:
     """The k best answers, cited: steps 1 to 5 (``rank``), then 6."""
-    return cited(index, question, rank(index, question, k, options, per_turn))  # 6. cite
+    return cited(index, question, rank(index, question, k, options, per_turn), options)  # 6. cite
 
 
 def rank(index: Index, question: Question, k: int, options: SearchOptions, per_turn: bool = True) -> list[Ranking]:
@@ -84,7 +95,8 @@ def rank(index: Index, question: Question, k: int, options: SearchOptions, per_t
         fused = fuse(dense, bm25, question.cues, options)  # 2. fuse
         facts = index.content.facts(list(fused))
         fused = with_best_sentences(index, question, fused, facts, options)  # 3. best sentence
-        ranking = best(adjust(fused, facts, question.cues, options), len(fused))  # 4. preferences
+        filler = fillers(index, list(fused)) if options.filler_weight else set()
+        ranking = best(adjust(fused, facts, question.cues, options, filler), len(fused))  # 4. preferences
     else:
         ranking = dense if options.mode == "dense" else bm25
     if not per_turn:
@@ -114,6 +126,12 @@ def candidates(index: Index, question: Question, k: int, options: SearchOptions)
     return dense, bm25
 
 
+def fillers(index: Index, rows: list[int]) -> set[int]:
+    """The rows among ``rows`` whose passages carry no content (``rankings.is_filler``)."""
+    short = index.content.short_texts(rows, FILLER_MAX_CHARS)
+    return {row for row, text in short.items() if is_filler(text, index.bm25.tokens)}
+
+
 def held_near(index: Index, window: tuple[date, date], options: SearchOptions) -> np.ndarray | None:
     """Row mask of the passages held within ``options.near_days`` of a question's dates that pass
     the filters; None when there are none."""
@@ -136,10 +154,10 @@ def _joined(ranking: Ranking, more: Ranking) -> Ranking:
 def with_best_sentences(
     index: Index, question: Question, fused: dict[int, float], facts: Mapping[int, RowFacts], options: SearchOptions
 ) -> dict[int, float]:
-    """Step 3 (weighted fusion, ``sentence_weight`` not 0): the ``sentence_candidates`` best fused
-    candidates gain by their best sentence's similarity to the question (a score on the scale of
-    weighted fusion's); the rest keep their fused scores."""
-    if not options.sentence_weight or options.fusion != "weighted":
+    """Step 3 (``sentence_weight`` not 0): the ``sentence_candidates`` best fused candidates gain by
+    their best sentence's similarity to the question (on the 0-1 scale of either fusion's
+    scores); the rest keep their fused scores."""
+    if not options.sentence_weight:
         return fused
     head = [row for row, _ in best(fused, options.sentence_candidates)]
     try:
@@ -149,13 +167,14 @@ def with_best_sentences(
     return fused | add_best_sentences({row: fused[row] for row in head}, best_sentence, facts, question.cues, options)
 
 
-def cited(index: Index, question: Question, groups: list[Ranking]) -> SearchResults:
+def cited(index: Index, question: Question, groups: list[Ranking], options: SearchOptions) -> SearchResults:
     """Step 6: each group (a turn's candidate passages, best first) cited with its first passage,
     a confidence from the question's similarity and word coverage, and a highlight; its other
     passages as ``more``."""
     # Highlights weigh the query's words by IDF: encoding every sentence would cost ~300 ms.
     scorer = index.bm25.sentence_scorer(question.text)
     coverage = index.bm25.coverage(question.text)
+    window = question.cues.window
     leads = [group[0][0] for group in groups]
     lead_vectors = index.vectors.vectors(leads) if leads else np.zeros((0, len(question.vector)), np.float32)
     if not sound_rows(lead_vectors).all():
@@ -169,7 +188,12 @@ def cited(index: Index, question: Question, groups: list[Ranking]) -> SearchResu
     for rank, (group, similarity) in enumerate(zip(groups, similarities), start=1):
         (row, score), others = group[0], group[1:]
         p = passages[row]
-        evidence = MatchEvidence(similarity=float(similarity), coverage=coverage(_own_words(p)))
+        evidence = MatchEvidence(
+            similarity=float(similarity),
+            coverage=coverage(_own_words(p)),
+            period=date_closeness(p.held_on, window, options.date_decay_days) if window else None,
+            figure=holds_a_number(p.text) if question.cues.asks_for_a_figure else None,
+        )
         more = [
             match(passages[r], s, pick_highlight(passages[r].text, scorer, passages[r].language)) for r, s in others
         ]

@@ -2,12 +2,13 @@
 puts them in order): BM25's top k among allowed rows, fusions of two rankings (one function each,
 picked by its name), the best sentence's gain, the question's preferences, one result per turn.
 
-Every number they use is a field of ``SearchOptions``. (Filters are answered by the content
-store, ``briefqa.indexing.content``, before any ranking.)
+Every weight they use is a field of ``SearchOptions``; what counts as filler is defined here.
+(Filters are answered by the content store, ``briefqa.indexing.content``, before any ranking.)
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 
@@ -51,12 +52,15 @@ def weighted_fusion(dense: Ranking, bm25: Ranking, options: SearchOptions) -> di
 
 
 def rrf_fusion(dense: Ranking, bm25: Ranking, options: SearchOptions) -> dict[int, float]:
-    """Reciprocal rank fusion: each ranking adds 1 / (``options.rrf_k`` + rank)."""
+    """Reciprocal rank fusion: each ranking adds 1 / (``options.rrf_k`` + rank); the sums are
+    stretched to 0-1, the scale of weighted fusion, so that the steps after fusion (the best
+    sentence, the preferences) weigh the same under either (raw sums are at most 2/61: a date
+    preference of 0.5 swamped them)."""
     fused: dict[int, float] = {}
     for ranking in (dense, bm25):
         for rank, (row, _) in enumerate(ranking, start=1):
             fused[row] = fused.get(row, 0.0) + 1.0 / (options.rrf_k + rank)
-    return fused
+    return dict(zip(fused, map(float, min_max(np.array(list(fused.values())))))) if fused else fused
 
 
 FUSIONS: dict[Fusion, Callable[[Ranking, Ranking, SearchOptions], dict[int, float]]] = {
@@ -86,15 +90,41 @@ def date_closeness(held_on: date | None, window: tuple[date, date], decay_days: 
     return float(np.exp(-days / decay_days))
 
 
+# A passage of at most this many characters may be filler; a longer one always says something.
+FILLER_MAX_CHARS = 300
+# Fewer content words (the index's words: stop words left out) than this is no answer ("Give me one
+# second here.", "Thank you, Karine. Go ahead.", "Next question."); an interrupted fragment, one
+# ending in a dash or an ellipsis, needs INTERRUPTED_MIN_WORDS.
+FILLER_MIN_WORDS = 5
+INTERRUPTED_MIN_WORDS = 12
+_INTERRUPTED = re.compile(r"(?:—|–|--|-|…|\.\.\.)[\"”’)\]]?\s*$")
+_NOTE = re.compile(r"\[[^\]]*\]|\([^)]*\)")  # [inaudible], (laughter): the transcriber's, not the speaker's
+
+
+def is_filler(text: str, words: Callable[[str], list[str]]) -> bool:
+    """Whether a passage carries no content: too few content words (``words``, the index's
+    tokenizer) outside the transcriber's notes, or an interrupted fragment."""
+    if len(text) > FILLER_MAX_CHARS:
+        return False
+    count = len(words(_NOTE.sub(" ", text)))
+    return count < (INTERRUPTED_MIN_WORDS if _INTERRUPTED.search(text) else FILLER_MIN_WORDS)
+
+
 def adjust(
-    fused: dict[int, float], facts: Mapping[int, RowFacts], cues: QuestionCues, options: SearchOptions
+    fused: dict[int, float],
+    facts: Mapping[int, RowFacts],
+    cues: QuestionCues,
+    options: SearchOptions,
+    filler: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> dict[int, float]:
     """Hybrid's soft preferences on fused scores: the question's dates; answers over reporters'
     restatements, or reporters' questions when that is what the question asks about, the outlet
-    it names most ("What did Yicai.com ask ...")."""
+    it names most ("What did Yicai.com ask ..."); content over ``filler``."""
     adjusted = {}
     for row, score in fused.items():
         fact = facts[row]
+        if row in filler:
+            score -= options.filler_weight
         if cues.window is not None:
             score += options.date_weight * date_closeness(fact.held_on, cues.window, options.date_decay_days)
         if fact.role == "reporter" and not cues.asks_what_was_asked:
