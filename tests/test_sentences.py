@@ -54,3 +54,13 @@ def test_passages_of_a_long_turn_start_and_end_with_whole_sentences():
     assert all((a2 < b1 or not text[b1:a2].strip()) and b2 > b1 for (_, b1), (a2, b2) in zip(spans, spans[1:]))
     assert any(a2 < b1 for (_, b1), (a2, _) in zip(spans, spans[1:]))  # some share a sentence
     assert spans[0][0] == 0 and spans[-1][1] == len(text)
+
+
+def test_passages_end_at_paragraph_ends_where_paragraphs_fit():
+    paragraphs = [" ".join(SENTENCES[i : i + 2]) for i in range(0, 6, 2)] * 3
+    text = "\n\n".join(paragraphs)
+    settings = ChunkSettings(max_tokens=70, overlap_tokens=0, max_chars=1000)
+    spans = split_turn(text, settings, lambda s: len(s.split()))
+    assert len(spans) > 2
+    assert all(a == 0 or text[:a].endswith("\n\n") for a, _ in spans)  # each starts a paragraph
+    assert all(b == len(text) or text[b:].startswith("\n\n") for _, b in spans)  # and ends one

@@ -2,8 +2,9 @@
 passages into the sentences that are embedded one by one.
 
 A turn is the unit; only a turn longer than ``max_tokens`` model tokens (or ``max_chars``
-characters) is split: into runs of whole sentences (``briefqa.reading.sentences``), each within
-both bounds, consecutive runs sharing up to ``overlap_tokens`` of sentences. A sentence too long
+characters) is split: into runs of whole paragraphs, or of whole sentences
+(``briefqa.reading.sentences``) within a paragraph too long to be a passage, each within both
+bounds, consecutive runs sharing up to ``overlap_tokens`` of them. A sentence too long
 to be a passage on its own is split at clauses, then words (langchain-text-splitters), and a run
 with no boundary at all (Chinese script without punctuation, one "word" to a word-counting
 tokenizer) is cut into slices. Every passage's text is an exact slice of the transcript, so a
@@ -20,6 +21,10 @@ from briefqa.options import ChunkSettings
 from briefqa.reading.sentences import sentence_spans, sentence_units
 from briefqa.records import Briefing, Passage, Turn
 
+# A paragraph ends at a blank line (White House pages) or a line ending a sentence (SCIO pages): a
+# line break alone is no boundary, since transcripts wrap lines mid-sentence. A passage ends at a
+# paragraph's end where the paragraph fits, and at a sentence's end within one that does not.
+_PARAGRAPH_END = re.compile(r"\n\s*\n|(?<=[.!?\"”’)。！？])[ \t\u00a0]*\n")
 # Within a sentence too long to be a passage: clauses, then words. Chinese script puts no space
 # after its full-width punctuation: its boundaries are the marks.
 _SEPARATORS = [
@@ -71,17 +76,32 @@ def split_turn(
     if len(text) <= settings.max_chars and count_tokens(text) <= settings.max_tokens:
         return [(0, len(text))]
     units = []
-    for start, end in sentence_units(text, language):
-        sentence = text[start:end].rstrip()
-        tokens = count_tokens(sentence)
-        if tokens <= settings.max_tokens and len(sentence) <= settings.max_chars:
-            units.append(_Unit(start, end, tokens, False))
-        else:
-            units += [
-                _Unit(start + a, start + b, count_tokens(sentence[a:b]), True)
-                for a, b in _split_sentence(sentence, settings, count_tokens)
-            ]
+    for paragraph_start, paragraph_end in _paragraphs(text):
+        paragraph = text[paragraph_start:paragraph_end]
+        tokens = count_tokens(paragraph)
+        if tokens <= settings.max_tokens and len(paragraph.rstrip()) <= settings.max_chars:
+            units.append(_Unit(paragraph_start, paragraph_end, tokens, False))
+            continue
+        for start, end in sentence_units(paragraph, language):
+            sentence = paragraph[start:end].rstrip()
+            start += paragraph_start
+            tokens = count_tokens(sentence)
+            if tokens <= settings.max_tokens and len(sentence) <= settings.max_chars:
+                units.append(_Unit(start, paragraph_start + end, tokens, False))
+            else:
+                units += [
+                    _Unit(start + a, start + b, count_tokens(sentence[a:b]), True)
+                    for a, b in _split_sentence(sentence, settings, count_tokens)
+                ]
     return _pack(text, units, settings)
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    """Consecutive (start, end) pieces of ``text`` that together are the whole of it, each a
+    paragraph and the white space after it."""
+    ends = [match.end() for match in _PARAGRAPH_END.finditer(text)]
+    starts = [0, *[end for end in ends if end < len(text)]]
+    return list(zip(starts, [*starts[1:], len(text)]))
 
 
 def _pack(text: str, units: list[_Unit], settings: ChunkSettings) -> list[tuple[int, int]]:
