@@ -240,9 +240,12 @@ def test_switching_off_figures_keeps_the_dense_weight(dated_index, monkeypatch):
     monkeypatch.setitem(
         briefqa.searching.rankings.FUSIONS, "weighted", lambda dense, bm25, o: weights.append(o.dense_weight) or {}
     )
-    dated_index.rank("How many jobs will the grid grants create?")
-    dated_index.rank("How many jobs will the grid grants create?", question={"asks_for_a_figure": False})
-    assert weights == [0.5, 0.6]
+    dated_index.rank("How many jobs will the grid grants create?", figure_dense_weight=0.5)
+    dated_index.rank(
+        "How many jobs will the grid grants create?", figure_dense_weight=0.5, question={"asks_for_a_figure": False}
+    )
+    dated_index.rank("How many jobs will the grid grants create?")  # the default: no figure weight
+    assert weights == [0.5, 0.6, 0.6]
     assert not read_cues("How many jobs?", QuestionRules(asks_for_a_figure=False)).asks_for_a_figure
 
 
