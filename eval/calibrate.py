@@ -131,13 +131,13 @@ def main() -> None:
     corpora = sorted({a.corpus for a in asked})
 
     def balanced(threshold: float) -> float:
-        scores = []
+        scores: list[float] = []
         for corpus in corpora:
             mine = [a for a in tune if a.corpus == corpus]
             good = [best(a) >= threshold for a in mine if a.answerable]
             bad = [best(a) < threshold for a in mine if not a.answerable]
-            scores += [np.mean(good) if good else 1.0, np.mean(bad) if bad else 1.0]
-        return float(min(scores) + np.mean(scores))  # the worst side first, then the mean
+            scores += [sum(good) / len(good) if good else 1.0, sum(bad) / len(bad) if bad else 1.0]
+        return min(scores) + sum(scores) / len(scores)  # the worst side first, then the mean
 
     thresholds = np.round(np.arange(0.05, 0.96, 0.01), 2)
     threshold = float(max(thresholds, key=balanced))
