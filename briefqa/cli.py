@@ -722,6 +722,38 @@ def eval_command(
         raise typer.Exit(1)
 
 
+@app.command()
+def serve(
+    index: IndexOpt = None,
+    host: Annotated[
+        str,
+        typer.Option(
+            metavar="HOST", help="Address to listen on; any but localhost lets others on the network read the index."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, metavar="PORT", help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve a local, read-only web app over an index: search with quotes to copy, each briefing turn
+    by turn, and a JSON API (docs/web.md). Needs the web extra.
+
+    Example: briefqa serve --index index --port 8000
+    """
+    try:
+        import uvicorn
+
+        from briefqa.web.app import create_app
+    except ImportError:
+        _fail("briefqa serve needs the web extra: pip install 'briefqa[web]'")
+    try:
+        idx = _open_index(index)
+    except _library_errors() as err:
+        _fail(str(err))
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        _echo(f"Warning: listening on {host}: anyone who can reach this machine can read the index.", err=True)
+    _echo(f"Serving {idx.path} at http://{host}:{port}/ (read-only; Ctrl-C stops it)", err=True)
+    uvicorn.run(create_app(idx), host=host, port=port, log_level="warning")
+
+
 def _write_atomically(path: Path, text: str) -> None:
     """A whole file or the old one: a killed run never leaves half a baseline."""
     from briefqa.indexing.writing import write_text_atomically

@@ -1,0 +1,278 @@
+"""The web app: a search page, a page per briefing and a JSON API, over one index loaded at start.
+
+Read-only by construction: every route is GET (anything else is 405), the index directory is fixed
+when the app is made and a briefing id is only ever looked up in the index, never used as a path.
+Transcript text reaches HTML only through Jinja2 with autoescape on, and pages carry a Content
+Security Policy that runs no script but the page's own (a nonce), so a transcript cannot script
+the page even were something to slip through.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, get_args
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from briefqa.choices import DEFAULT_FUSION, DEFAULT_MODE, Mode, Role
+from briefqa.indexing.manifest import IndexLoadError
+from briefqa.options import Filters, SearchOptions
+from briefqa.output import render
+from briefqa.records import Briefing, speaker_caption, speaker_people
+from briefqa.searching.cite import SearchResult
+from briefqa.searching.index import Index, load_index
+from briefqa.terminal_text import printable
+
+MAX_K = 50  # a page of results; more is a program's job (the library)
+MODES: tuple[str, ...] = get_args(Mode)
+ROLES: tuple[str, ...] = get_args(Role)
+_HIGHLIGHT = re.compile(r"(\d+)-(\d+)")
+# The characters Markdown reads as markup, escaped in a quote (as render's Markdown output does).
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>])")
+
+_templates = Environment(
+    loader=PackageLoader("briefqa.web", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+# A briefing id as one segment of a URL path ('/' and '#' included, were an id to hold them).
+_templates.filters["segment"] = lambda text: quote(text, safe="")
+
+
+class BadRequest(ValueError):
+    """Input the user can correct: shown as a 400 page (or JSON), saying what to write instead."""
+
+
+@dataclass
+class Card:
+    """One result as a quote card shows it: the strings the template needs, computed here."""
+
+    result: SearchResult
+    speaker: str
+    date: str
+    excerpt: tuple[str, str, str]
+    question: str | None
+    turn_url: str
+    source_url: str | None
+    plain_citation: str
+    markdown_citation: str
+
+
+def create_app(index: Index | Path | str) -> Starlette:
+    """The app over ``index`` (an Index, or its directory, loaded once here: never per request)."""
+    idx = index if isinstance(index, Index) else load_index(index)
+    # One search at a time: the index's SQLite connection and encoder are shared by the threads
+    # Starlette runs requests in; a local app for one reader needs no more.
+    lock = threading.Lock()
+    summaries = idx.briefings()  # fixed as the index is: it is loaded once, never written
+
+    def search_page(request: Request) -> Response:
+        params = request.query_params
+        form = {name: params.get(name, "") for name in ("q", "k", "mode", "fusion", *Filters.model_fields)}
+        context: dict[str, Any] = {
+            "form": form,
+            "briefings": summaries,
+            "roles": ROLES,
+            "modes": MODES,
+            "default_mode": DEFAULT_MODE,
+        }
+        if form["q"].strip():
+            query, k, options = _search_input(params)
+            with lock:
+                results = idx.search(query, k=k, options=options)
+                nothing = None if results else idx.why_nothing_matches(options)
+            context |= {
+                "results": results,
+                "cards": [_card(r) for r in results],
+                "answer": render.answer(results),
+                "markdown": render.to_markdown(query, results, results.good_match),
+                "best": max((r.confidence for r in results), default=0.0),
+                "nothing": nothing,
+                "api_url": "/api/ask?" + urlencode({key: value for key, value in form.items() if value}),
+            }
+        return _page(request, "search.html", context)
+
+    def api_ask(request: Request) -> Response:
+        query, k, options = _search_input(request.query_params)
+        with lock:
+            results = idx.search(query, k=k, options=options)
+        return JSONResponse(render.to_json(query, options.mode, results, results.good_match))
+
+    def briefing_page(request: Request) -> Response:
+        found = _briefing(request)
+        highlight = _highlight(request.query_params.get("hl"))
+        people = speaker_people(found.officials, found.chair)
+        turns = [
+            {
+                "turn": t,
+                "speaker": printable(speaker_caption(t.speaker, people.get(t.speaker))),
+                "parts": _split(t.text, t.char_start, highlight),
+            }
+            for t in found.turns
+        ]
+        return _page(
+            request,
+            "briefing.html",
+            {"briefing": found, "turns": turns, "source_url": _web_url(found.source_url)},
+        )
+
+    def api_briefing(request: Request) -> Response:
+        found = _briefing(request)
+        # As `briefqa show --json` gives it.
+        return JSONResponse(
+            found.model_dump(mode="json", exclude={"turns"})
+            | {"turns": [t.model_dump(mode="json") for t in found.turns]}
+        )
+
+    def briefings_page(request: Request) -> Response:
+        return _page(request, "briefings.html", {"briefings": summaries})
+
+    def api_briefings(request: Request) -> Response:
+        return JSONResponse([b.model_dump(mode="json") for b in summaries])
+
+    def _briefing(request: Request) -> Briefing:
+        with lock:
+            found = idx.briefing(request.path_params["briefing_id"])
+        if found is None:
+            raise HTTPException(404, "No briefing with this id in the index. The briefings page lists them.")
+        return found
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return _error(request, exc.status_code, exc.detail, exc.headers)
+
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        return _error(request, 400, str(exc))
+
+    async def damaged(request: Request, exc: Exception) -> Response:
+        return _error(request, 500, str(exc))  # names the damaged file and the command that rebuilds
+
+    routes = [
+        Route("/", search_page),
+        Route("/briefings", briefings_page),
+        Route("/briefings/{briefing_id}", briefing_page),
+        Route("/api/ask", api_ask),
+        Route("/api/briefings", api_briefings),
+        Route("/api/briefings/{briefing_id}", api_briefing),
+    ]  # Route's methods default to GET (and HEAD): anything else is 405
+    return Starlette(
+        routes=routes, exception_handlers={HTTPException: http_error, BadRequest: bad_request, IndexLoadError: damaged}
+    )
+
+
+def _search_input(params: Any) -> tuple[str, int, SearchOptions]:
+    """The question, k and options of a search from a query string, checked as `briefqa ask`
+    checks its options; anything wrong is a BadRequest that names the field and what to write."""
+    query = params.get("q", "").strip()
+    if not query:
+        raise BadRequest("q: ask a question, e.g. /api/ask?q=exotic+pets")
+    k_text = params.get("k") or "5"
+    if not k_text.isdigit() or not 1 <= int(k_text) <= MAX_K:
+        raise BadRequest(f"k: '{k_text}' is not a number of results; write a whole number from 1 to {MAX_K}")
+    values = {name: params.get(name) or None for name in Filters.model_fields}
+    for name in ("since", "until"):
+        day = values[name]
+        if day is not None:
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                raise BadRequest(f"{name}: '{day}' is not a date; write it as YYYY-MM-DD, e.g. 2023-03-20") from None
+    try:
+        options = SearchOptions(
+            mode=params.get("mode") or DEFAULT_MODE,
+            fusion=params.get("fusion") or DEFAULT_FUSION,
+            filters=Filters(**values),
+        )
+    except ValidationError as err:
+        raise BadRequest(_validation_message(err)) from None
+    return query, int(k_text), options
+
+
+def _validation_message(err: ValidationError) -> str:
+    """A pydantic error in the form's field names: 'role: Input should be ...'."""
+    parts = []
+    for e in err.errors():
+        names = [str(x) for x in e["loc"] if x != "filters"]
+        message = e["msg"].removeprefix("Value error, ")
+        parts.append(f"{names[-1]}: {message}" if names else message)
+    return "; ".join(parts)
+
+
+def _highlight(value: str | None) -> tuple[int, int] | None:
+    """``hl=START-END``: offsets into the briefing's text, as a result's highlight gives them."""
+    if not value:
+        return None
+    found = _HIGHLIGHT.fullmatch(value)
+    if not found or int(found[1]) >= int(found[2]):
+        raise BadRequest(f"hl: '{value}' is not START-END, two offsets with START before END, e.g. 120-245")
+    return int(found[1]), int(found[2])
+
+
+def _split(text: str, start: int, highlight: tuple[int, int] | None) -> tuple[str, str, str]:
+    """A turn's text as (before, highlighted, after), the highlight clipped to the turn (a turn it
+    does not reach is all 'before'); control characters removed from each part."""
+    if highlight is None:
+        return printable(text), "", ""
+    a = min(max(highlight[0] - start, 0), len(text))
+    b = min(max(highlight[1] - start, 0), len(text))
+    return printable(text[:a]), printable(text[a:b]), printable(text[b:])
+
+
+def _web_url(url: str | None) -> str | None:
+    """A source page's address, only when it is http(s): a transcript's 'javascript:' link is text."""
+    return url if url and re.match(r"https?://[^\s<>\"']+$", url) else None
+
+
+def _card(r: SearchResult) -> Card:
+    quote_text = render.plain(r.highlight)
+    markdown_quote = _MARKDOWN.sub(r"\\\1", quote_text)
+    return Card(
+        result=r,
+        speaker=render.speaker(r),
+        date=render.long_date(r.held_on),
+        excerpt=render.excerpt(r),
+        question=render.shorten(render.plain(r.question.text), render.QUESTION_CHARS, r.language)
+        if r.question
+        else None,
+        turn_url=f"/briefings/{quote(r.briefing_id, safe='')}?hl={r.highlight_start}-{r.highlight_end}"
+        f"#turn-{r.turn_index}",
+        source_url=_web_url(r.source_url),
+        plain_citation=f'"{quote_text}" — {render.plain(r.citation)}',
+        markdown_citation=f'> "{markdown_quote}"\n>\n> — {render.markdown_citation(r)}',
+    )
+
+
+def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    """A page from its template, with headers that let only the page's own inline script run."""
+    nonce = secrets.token_urlsafe(16)
+    html = _templates.get_template(template).render(context | {"nonce": nonce, "path": request.url.path})
+    headers = {
+        "Content-Security-Policy": f"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def _error(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    """An error as JSON under /api/, else as a page; what went wrong and what to do, in a sentence."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)
+    response = _page(request, "error.html", {"status": status, "message": message}, status)
+    response.headers.update(headers or {})
+    return response
