@@ -581,6 +581,96 @@ def ask(
         render.print_text(console, results, index)
 
 
+# --- timeline -------------------------------------------------------------------------------
+
+TIMELINE_COLUMNS = 6  # the biggest groups shown as columns; the rest summed as "others"
+
+
+@app.command()
+@filter_options
+def timeline(
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="The question or topic, in your own words.")],
+    k: Annotated[int, typer.Option("-k", min=1, metavar="N", help="How many best-matching turns to count.")] = 100,
+    by: Annotated[Literal["month", "week"], typer.Option(help="Count per month, or per ISO week.")] = "month",
+    split: Annotated[
+        Literal["speaker", "role", "collection"], typer.Option(help="Split each period's count by this.")
+    ] = "speaker",
+    mode: Annotated[Mode, typer.Option(help="dense (meaning), bm25 (words), or hybrid (both).")] = DEFAULT_MODE,
+    fusion: FusionOpt = DEFAULT_FUSION,
+    filters: Any = None,  # an option per field of Filters: --speaker, --role, ... (filter_options)
+    index: IndexOpt = None,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option(metavar="FILE", help="Also write a stacked bar chart: FILE.svg or FILE.png (the plot extra)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """When a question came up: the turns that match it best, counted per month (or week) and split
+    by speaker (or role, or source).
+
+    Example: briefqa timeline "exotic pets" --by week --split role --plot pets.svg
+    """
+    from pydantic import ValidationError
+
+    from briefqa.options import SearchOptions
+    from briefqa.searching.timeline import PLOT_SUFFIXES, save_chart, timeline_of
+
+    if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
+        _fail(f"--plot {plot}: a chart is written as .svg or .png, not '{plot.suffix or 'no suffix'}'")
+    try:
+        options = SearchOptions(mode=mode, fusion=fusion, filters=filters)
+    except ValidationError as err:
+        _fail(_options_error(err))
+    try:
+        idx = _open_index(index)
+        made = timeline_of(idx, question, k=k, options=options, by=by, split=split)
+    except _library_errors() as err:
+        _fail(str(err))
+    if not made.turns:
+        _fail(f"{idx.why_nothing_matches(options)}. Loosen or correct the filters, or try other words.")
+    if plot is not None:
+        try:
+            save_chart(made, plot)
+        except ImportError:
+            _fail("--plot needs matplotlib: pip install 'briefqa[plot]'")
+        except OSError as err:
+            _fail(f"{plot}: cannot be written ({err.strerror})")
+    if as_json:
+        _print_json(made.model_dump(mode="json"))
+    else:
+        _print_timeline(made)
+    if plot is not None:
+        _echo(f"Wrote the chart to {plot}", err=True)
+
+
+def _print_timeline(made: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    shown = made.groups[:TIMELINE_COLUMNS]
+    others = len(made.groups) > TIMELINE_COLUMNS
+    table = Table(show_footer=True)
+    table.add_column(made.by, footer="total")
+    totals = made.totals()
+    for group in shown:
+        table.add_column(Text(printable(group)), justify="right", footer=str(totals[group]))  # not markup
+    if others:
+        table.add_column("others", justify="right", footer=str(sum(totals[g] for g in made.groups[len(shown) :])))
+    table.add_column("total", justify="right", footer=str(made.turns))
+    for p in [*made.periods, *([made.undated] if made.undated else [])]:
+        cells = [str(p.counts.get(g, 0)) for g in shown]
+        if others:
+            cells.append(str(p.total - sum(p.counts.get(g, 0) for g in shown)))
+        table.add_row(p.label, *cells, str(p.total))
+    console = Console(highlight=False)
+    console.print(table)
+    _say(
+        f"Counted: the {made.turns} turns that match best (-k {made.k}), by {made.by} and {made.split}"
+        + (f"; {made.undated.total} of undated briefings as 'date unknown'." if made.undated else ".")
+    )
+
+
 # --- eval -----------------------------------------------------------------------------------
 
 

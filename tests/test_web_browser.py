@@ -1,6 +1,7 @@
 """The web app in a real browser (headless Chromium through selenium): the search form submits, a
 result card leads to its briefing turn, and "copy as citation" puts the card's citation on the
-clipboard under the page's Content Security Policy.
+clipboard under the page's Content Security Policy; the timeline page draws a bar segment per
+period and group.
 
 Needs chromium, chromedriver (/usr/bin/chromedriver) and selenium: skipped without them, saying
 why; under CI=true, which must run them, they fail instead of passing unrun. With
@@ -129,6 +130,27 @@ def test_copy_as_citation_copies_the_citation_shown(browser, server):
         "navigator.clipboard.readText().then(arguments[0], e => arguments[0]('ERR ' + e))"
     )
     assert copied == citation
+
+
+def test_the_timeline_page_draws_its_bars(browser, server):
+    """The timeline's inline SVG renders (a bar segment per non-zero period and role, each with a
+    size on screen) and a segment leads to the search for its period and role."""
+    import json
+    from urllib.parse import urlencode
+
+    from selenium.webdriver.common.by import By
+
+    query = urlencode({"q": QUESTION, "k": 30, "by": "week", "split": "role"})
+    browser.get(f"{server}/api/timeline?{query}")
+    made = json.loads(browser.find_element(By.TAG_NAME, "body").text)
+    cells = sum(1 for p in made["periods"] for n in p["counts"].values() if n)
+    browser.get(f"{server}/timeline?{query}")
+    rects = browser.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar")
+    assert len(rects) == cells > 0
+    assert all(r.size["height"] > 0 and r.size["width"] > 0 for r in rects)
+    browser.find_element(By.CSS_SELECTOR, "svg.chart a").click()
+    assert "since=" in browser.current_url and "role=" in browser.current_url
+    assert browser.find_element(By.ID, "result-1")
 
 
 def test_pages_fit_a_laptop_and_a_phone(browser, server, tmp_path):

@@ -263,15 +263,20 @@ def write_text_atomically(path: Path, text: str) -> None:
     """Write a whole file or leave the old one as it was: a new temporary file beside it, flushed
     to disk, then renamed over it (through a symbolic link, the file it names; its permissions
     kept). Raises OSError."""
+    write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """``write_text_atomically`` for bytes (a chart's PNG or SVG)."""
     path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.tmp-", delete=False
+        "wb", dir=path.parent, prefix=f".{path.name}.tmp-", delete=False
     )
     tmp = Path(handle.name)
     try:
         with handle:
-            handle.write(text)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()

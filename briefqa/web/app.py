@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, cast, get_args
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -34,9 +34,16 @@ from briefqa.output import render
 from briefqa.records import Briefing, speaker_caption, speaker_people
 from briefqa.searching.cite import SearchResult
 from briefqa.searching.index import Index, load_index
+from briefqa.searching.timeline import By, SplitBy, Timeline, timeline_of
 from briefqa.terminal_text import printable
 
 MAX_K = 50  # a page of results; more is a program's job (the library)
+TIMELINE_K = 100  # the turns a timeline counts by default
+MAX_TIMELINE_K = 500
+TIMELINE_GROUPS = 8  # the biggest groups drawn in a colour each; the rest as "others"
+COLOURS = ("#1f5fae", "#d9822b", "#2e8b57", "#b33a3a", "#7b5ea7", "#8c6d1f", "#cc5599", "#3a9ca6")
+OTHERS_COLOUR = "#9aa3ad"
+SPLIT_FILTER = {"speaker": "speaker", "role": "role", "collection": "collection"}
 MODES: tuple[str, ...] = get_args(Mode)
 ROLES: tuple[str, ...] = get_args(Role)
 _HIGHLIGHT = re.compile(r"(\d+)-(\d+)")
@@ -103,6 +110,8 @@ def create_app(index: Index | Path | str) -> Starlette:
                 "best": max((r.confidence for r in results), default=0.0),
                 "nothing": nothing,
                 "api_url": "/api/ask?" + urlencode({key: value for key, value in form.items() if value}),
+                "timeline_url": "/timeline?"
+                + urlencode({key: value for key, value in form.items() if value and key != "k"}),
             }
         return _page(request, "search.html", context)
 
@@ -111,6 +120,42 @@ def create_app(index: Index | Path | str) -> Starlette:
         with lock:
             results = idx.search(query, k=k, options=options)
         return JSONResponse(render.to_json(query, options.mode, results, results.good_match))
+
+    def _timeline(params: Any) -> tuple[Timeline, SearchOptions]:
+        query, k, options = _search_input(params, default_k=TIMELINE_K, max_k=MAX_TIMELINE_K)
+        by = params.get("by") or "month"
+        split = params.get("split") or "speaker"
+        if by not in ("month", "week"):
+            raise BadRequest(f"by: '{by}' is not month or week")
+        if split not in SPLIT_FILTER:
+            raise BadRequest(f"split: '{split}' is not speaker, role or collection")
+        with lock:
+            made = timeline_of(idx, query, k=k, options=options, by=cast(By, by), split=cast(SplitBy, split))
+        return made, options
+
+    def timeline_page(request: Request) -> Response:
+        params = request.query_params
+        form = {
+            name: params.get(name, "") for name in ("q", "k", "mode", "fusion", "by", "split", *Filters.model_fields)
+        }
+        context: dict[str, Any] = {"form": form, "roles": ROLES, "default_k": TIMELINE_K, "max_k": MAX_TIMELINE_K}
+        if form["q"].strip():
+            made, options = _timeline(params)
+            if not made.turns:
+                with lock:
+                    context["nothing"] = idx.why_nothing_matches(options)
+            context |= {
+                "timeline": made,
+                "chart": _chart(made, form, options),
+                "api_url": "/api/timeline?" + urlencode({key: value for key, value in form.items() if value}),
+                "search_url": "/?"
+                + urlencode({key: value for key, value in form.items() if value and key not in ("k", "by", "split")}),
+            }
+        return _page(request, "timeline.html", context)
+
+    def api_timeline(request: Request) -> Response:
+        made, _ = _timeline(request.query_params)
+        return JSONResponse(made.model_dump(mode="json"))
 
     def briefing_page(request: Request) -> Response:
         found = _briefing(request)
@@ -164,6 +209,8 @@ def create_app(index: Index | Path | str) -> Starlette:
     routes = [
         Route("/", search_page),
         Route("/briefings", briefings_page),
+        Route("/timeline", timeline_page),
+        Route("/api/timeline", api_timeline),
         Route("/briefings/{briefing_id}", briefing_page),
         Route("/api/ask", api_ask),
         Route("/api/briefings", api_briefings),
@@ -174,15 +221,15 @@ def create_app(index: Index | Path | str) -> Starlette:
     )
 
 
-def _search_input(params: Any) -> tuple[str, int, SearchOptions]:
+def _search_input(params: Any, default_k: int = 5, max_k: int = MAX_K) -> tuple[str, int, SearchOptions]:
     """The question, k and options of a search from a query string, checked as `briefqa ask`
     checks its options; anything wrong is a BadRequest that names the field and what to write."""
     query = params.get("q", "").strip()
     if not query:
         raise BadRequest("q: ask a question, e.g. /api/ask?q=exotic+pets")
-    k_text = params.get("k") or "5"
-    if not k_text.isdigit() or not 1 <= int(k_text) <= MAX_K:
-        raise BadRequest(f"k: '{k_text}' is not a number of results; write a whole number from 1 to {MAX_K}")
+    k_text = params.get("k") or str(default_k)
+    if not k_text.isdigit() or not 1 <= int(k_text) <= max_k:
+        raise BadRequest(f"k: '{k_text}' is not a number of results; write a whole number from 1 to {max_k}")
     values = {name: params.get(name) or None for name in Filters.model_fields}
     for name in ("since", "until"):
         day = values[name]
@@ -254,6 +301,73 @@ def _card(r: SearchResult) -> Card:
         plain_citation=f'"{quote_text}" — {render.plain(r.citation)}',
         markdown_citation=f'> "{markdown_quote}"\n>\n> — {render.markdown_citation(r)}',
     )
+
+
+@dataclass
+class Segment:
+    """One group's part of one period's bar: where it is drawn and the search it links to."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: str
+    group: str
+    count: int
+    period: str
+    url: str
+
+
+def _chart(made: Timeline, form: dict[str, str], options: SearchOptions, height: int = 220) -> dict[str, Any]:
+    """The geometry of the stacked bar chart of ``made``'s dated periods (the template draws it):
+    each segment links to the search page for the question in its period (and group)."""
+    shown = made.groups[:TIMELINE_GROUPS]
+    colours = dict(zip(shown, COLOURS))
+    top = max((p.total for p in made.periods), default=0) or 1
+    step, bar, left, base = 64.0, 40.0, 36.0, 20.0 + height  # a step fits a label: 2025-W07
+    every = max(1, -(-len(made.periods) // 16))  # at most 16 labels under the bars
+    base_params = {
+        key: value for key, value in form.items() if value and key in ("q", "mode", "fusion", "outlet", "briefing")
+    }
+    for name in SPLIT_FILTER.values():
+        if form.get(name) and name != SPLIT_FILTER[made.split]:
+            base_params[name] = form[name]
+    segments, labels = [], []
+    for i, p in enumerate(made.periods):
+        x = left + i * step + (step - bar) / 2
+        assert p.first_day and p.last_day  # dated
+        since = max(p.first_day, options.filters.since) if options.filters.since else p.first_day
+        until = min(p.last_day, options.filters.until) if options.filters.until else p.last_day
+        params = base_params | {"since": since.isoformat(), "until": until.isoformat()}
+        y = base
+        parts = [(g, p.counts[g], colours[g]) for g in shown if p.counts.get(g)]
+        rest = p.total - sum(n for _, n, _ in parts)
+        if rest:
+            parts.append(("others", rest, OTHERS_COLOUR))
+        for group, n, colour in parts:
+            h = n / top * height
+            y -= h
+            link = params | ({} if group == "others" else {SPLIT_FILTER[made.split]: group})
+            link["k"] = str(min(MAX_K, max(5, n)))
+            segments.append(Segment(x, y, bar, h, colour, group, n, p.label, "/?" + urlencode(link)))
+        if i % every == 0:
+            labels.append({"x": x + bar / 2, "y": base + 14, "text": p.label})
+    legend = [(g, colours[g]) for g in shown] + ([("others", OTHERS_COLOUR)] if len(made.groups) > len(shown) else [])
+    return {
+        "width": max(560.0, left + len(made.periods) * step + 8),
+        "right": left + len(made.periods) * step,
+        "height": base + 24,
+        "base": base,
+        "left": left,
+        "top": top,
+        "top_y": base - height,
+        "segments": segments,
+        "labels": labels,
+        "legend": legend,
+        "shown": shown,
+        "others": len(made.groups) > len(shown),
+        "others_total": made.turns - sum(made.totals()[g] for g in shown),
+    }
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
