@@ -9,7 +9,7 @@ Each ``--corpus`` names an index and its answerable question sets; the ``--unans
 its unanswerable ones.
 The top 5 results of the default search of every question are labelled: relevant when its turn
 holds an evidence quote, never for an unanswerable question. A logistic regression of that label on
-``MatchEvidence.features`` (similarity, coverage, off period, no figure), fitted on the questions
+``MatchEvidence.features`` (similarity, coverage, no figure, held before the period), fitted on the questions
 whose "split" is "tune", gives CONFIDENCE_WEIGHTS; GOOD_MATCH is the confidence that best tells the
 tuning halves' answerable questions (a result at or above it in their top 5) from their
 unanswerable ones (none), each corpus weighing the same. Both are printed for
@@ -70,7 +70,10 @@ def unanswerable_questions(path: Path) -> list[dict]:
 
 def features(result) -> tuple[float, ...]:
     return MatchEvidence(
-        similarity=result.similarity, coverage=result.coverage, period=result.period, figure=result.holds_figure
+        similarity=result.similarity,
+        coverage=result.coverage,
+        before_period=result.before_period,
+        figure=result.holds_figure,
     ).features()
 
 
@@ -141,7 +144,7 @@ def main() -> None:
 
     thresholds = np.round(np.arange(0.05, 0.96, 0.01), 2)
     threshold = float(max(thresholds, key=balanced))
-    names = ("similarity", "coverage", "off period", "no figure")
+    names = ("similarity", "coverage", "no figure", "before the period")
     print(f"fitted on {len(tune)} tuning questions ({int(y.sum())} relevant of {len(y)} results)")
     print("CONFIDENCE_WEIGHTS = (" + ", ".join(f"{w:.2f}" for w in weights) + ")  # " + ", ".join(names))
     print(f"GOOD_MATCH = {threshold}")

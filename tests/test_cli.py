@@ -91,7 +91,7 @@ def test_ask_json_fields(fixture_index):
         "source_url",
         "collection",
         "language",
-        "period",
+        "before_period",
         "holds_figure",
         "more",
         "rank",

@@ -27,10 +27,10 @@ MIN_WORDS = 8  # with no word of the query in any sentence, the first of at leas
 # Confidence that a passage answers a question: a logistic model of what the passage shares with
 # what the question asks (MatchEvidence.features). Fitted by eval/calibrate.py on the tuning halves
 # of the answerable and the unanswerable question sets of both corpora; see eval/README.md.
-CONFIDENCE_WEIGHTS = (5.00, 5.12, -1.19, -2.13, -5.82)  # similarity, coverage, off period, no figure; intercept
+CONFIDENCE_WEIGHTS = (4.72, 5.06, -2.05, -2.08, -5.70)  # similarity, coverage, no figure, before the period; intercept
 # At or above this a result is an answer; below it, only the nearest passage (eval/calibrate.py:
 # the best worst-side rate on the tuning halves of both corpora).
-GOOD_MATCH = 0.12
+GOOD_MATCH = 0.13
 # A number, in figures or in words: what a passage must hold to answer "how many ...?".
 _NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
@@ -51,10 +51,11 @@ class MatchEvidence(BaseModel):
         description="Share of the question's IDF-weighted words the passage (with the question it answers) holds, "
         "0-1; a word no passage of the index holds weighs as the rarest."
     )
-    period: float | None = Field(
+    before_period: bool | None = Field(
         default=None,
-        description="For a question that names a time: 1 when the briefing was held in it, falling towards 0 "
-        "away from it (date_decay_days); None when the question names none.",
+        description="For a question that names a time: whether the briefing was held before that time began "
+        "(it cannot report on it, only forecast); None when the question names none. Held after it is no mark "
+        "against: what happened in a period is reported during it and after.",
     )
     figure: bool | None = Field(
         default=None,
@@ -63,8 +64,7 @@ class MatchEvidence(BaseModel):
 
     def features(self) -> tuple[float, float, float, float]:
         """What the confidence model weighs, in CONFIDENCE_WEIGHTS's order."""
-        off_period = 1.0 - self.period if self.period is not None else 0.0
-        return (self.similarity, self.coverage, off_period, float(self.figure is False))
+        return (self.similarity, self.coverage, float(self.figure is False), float(self.before_period is True))
 
     def confidence(self) -> float:
         *weights, intercept = CONFIDENCE_WEIGHTS
@@ -103,9 +103,9 @@ class SearchResult(BaseModel):
     )
     similarity: float = Field(description="Cosine similarity of the question and the passage.")
     coverage: float = Field(description="Share of the question's IDF-weighted words the passage holds.")
-    period: float | None = Field(
+    before_period: bool | None = Field(
         default=None,
-        description="For a question that names a time: how close the briefing was held to it, 1 (within) to 0.",
+        description="For a question that names a time: whether the briefing was held before it began.",
     )
     holds_figure: bool | None = Field(
         default=None, description="For a question that asks for a figure: whether the passage holds a number."
@@ -197,7 +197,7 @@ def cite(
         confidence=round(evidence.confidence(), 4),
         similarity=round(evidence.similarity, 4),
         coverage=round(evidence.coverage, 4),
-        period=round(evidence.period, 4) if evidence.period is not None else None,
+        before_period=evidence.before_period,
         holds_figure=evidence.figure,
         text=p.text,
         highlight=p.text[h_start:h_end],

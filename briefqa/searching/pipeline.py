@@ -37,7 +37,6 @@ from briefqa.searching.rankings import (
     adjust,
     best,
     bm25_ranking,
-    date_closeness,
     fuse,
     is_filler,
     near,
@@ -196,7 +195,7 @@ def cited(index: Index, question: Question, groups: list[Ranking], options: Sear
         evidence = MatchEvidence(
             similarity=float(similarity),
             coverage=coverage(_own_words(p)),
-            period=date_closeness(p.held_on, window, options.date_decay_days) if window else None,
+            before_period=(p.held_on < window[0]) if window and p.held_on else None,
             figure=holds_a_number(p.text) if question.cues.asks_for_a_figure else None,
         )
         more = [
