@@ -131,11 +131,14 @@ def test_refusals(client):
     assert client.get("/api/ask").status_code == 400  # no question
     assert client.get("/api/ask", params={"q": QUESTION, "role": "king"}).status_code == 400
     assert client.get("/api/ask", params={"q": QUESTION, "k": "0"}).status_code == 400
+    for k in ("²", "9" * 5000):  # a digit int() refuses, and more digits than it converts
+        assert client.get("/api/ask", params={"q": QUESTION, "k": k}).status_code == 400
     assert (
         "since (2024-01-01) is after until"
         in client.get("/api/ask", params={"q": QUESTION, "since": "2024-01-01", "until": "2023-01-01"}).json()["error"]
     )
     assert client.get(f"/briefings/{SCIO}", params={"hl": "9-3"}).status_code == 400
+    assert client.get(f"/briefings/{SCIO}", params={"hl": "1-" + "9" * 5000}).status_code == 400
 
 
 def test_pages_run_no_script_but_their_own(client):

@@ -46,7 +46,7 @@ OTHERS_COLOUR = "#9aa3ad"
 SPLIT_FILTER = {"speaker": "speaker", "role": "role", "collection": "collection"}
 MODES: tuple[str, ...] = get_args(Mode)
 ROLES: tuple[str, ...] = get_args(Role)
-_HIGHLIGHT = re.compile(r"(\d+)-(\d+)")
+_HIGHLIGHT = re.compile(r"(\d{1,12})-(\d{1,12})")  # bounded: int() refuses over 4,300 digits
 # The characters Markdown reads as markup, escaped in a quote (as render's Markdown output does).
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>])")
 
@@ -228,7 +228,7 @@ def _search_input(params: Any, default_k: int = 5, max_k: int = MAX_K) -> tuple[
     if not query:
         raise BadRequest("q: ask a question, e.g. /api/ask?q=exotic+pets")
     k_text = params.get("k") or str(default_k)
-    if not k_text.isdigit() or not 1 <= int(k_text) <= max_k:
+    if not re.fullmatch(r"[0-9]{1,6}", k_text) or not 1 <= int(k_text) <= max_k:  # not '²', not 5,000 digits
         raise BadRequest(f"k: '{k_text}' is not a number of results; write a whole number from 1 to {max_k}")
     values = {name: params.get(name) or None for name in Filters.model_fields}
     for name in ("since", "until"):
