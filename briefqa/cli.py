@@ -831,7 +831,7 @@ def serve(
     try:
         import uvicorn
 
-        from briefqa.web.app import create_app
+        from briefqa.web.app import LOCAL_HOSTS, create_app
     except ImportError:
         _fail("briefqa serve needs the web extra: pip install 'briefqa[web]'")
     try:
@@ -841,7 +841,9 @@ def serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         _echo(f"Warning: listening on {host}: anyone who can reach this machine can read the index.", err=True)
     _echo(f"Serving {idx.path} at http://{host}:{port}/ (read-only; Ctrl-C stops it)", err=True)
-    uvicorn.run(create_app(idx), host=host, port=port, log_level="warning")
+    # Bound to all addresses, any name the machine has is fair; else localhost's names and the one given.
+    hosts = ["*"] if host in ("0.0.0.0", "::") else [*LOCAL_HOSTS, host]
+    uvicorn.run(create_app(idx, hosts), host=host, port=port, log_level="warning")
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -130,7 +130,7 @@ def client(fixture_index):
 
     from briefqa.web.app import create_app
 
-    return TestClient(create_app(fixture_index))
+    return TestClient(create_app(fixture_index), base_url="http://localhost")
 
 
 def bars(html: str) -> list[tuple[str, str]]:
@@ -188,7 +188,7 @@ def test_hostile_labels_are_escaped(tmp_path):
     (folder / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
     (folder / "briefqa.toml").write_text(f"collection = '{IMG}'\n", encoding="utf-8")
     build_index([folder], tmp_path / "index", HASH)
-    client = TestClient(create_app(Path(tmp_path / "index")))
+    client = TestClient(create_app(Path(tmp_path / "index")), base_url="http://localhost")
     page = client.get("/timeline", params={"q": "exotic animals", "split": "collection"})
     assert page.status_code == 200
     assert IMG not in page.text and SCRIPT not in page.text and "&lt;img src=x onerror=alert(1)&gt;" in page.text

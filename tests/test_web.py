@@ -40,7 +40,7 @@ Customs intercepted 1,284 batches of exotic animals at ports. {SCRIPT} {IMG} Exo
 
 @pytest.fixture()
 def client(fixture_index) -> TestClient:
-    return TestClient(create_app(fixture_index))
+    return TestClient(create_app(fixture_index), base_url="http://localhost")
 
 
 def result_links(html: str) -> list[str]:
@@ -155,7 +155,7 @@ def hostile(tmp_path) -> TestClient:
     (folder / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
     (folder / "briefqa.toml").write_text(f"source_url = '{URL}'\n", encoding="utf-8")
     build_index([folder], tmp_path / "index", HASH)
-    return TestClient(create_app(Path(tmp_path / "index")))
+    return TestClient(create_app(Path(tmp_path / "index")), base_url="http://localhost")
 
 
 def test_hostile_text_is_escaped_everywhere(hostile):
@@ -185,7 +185,8 @@ def test_serve_runs_the_app_on_localhost(fixture_index, monkeypatch):
     result = CliRunner().invoke(cli, ["serve", "--index", str(fixture_index), "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert ran["host"] == "127.0.0.1" and ran["port"] == 8123
-    assert TestClient(ran["app"]).get("/api/briefings").status_code == 200
+    assert TestClient(ran["app"], base_url="http://localhost").get("/api/briefings").status_code == 200
+    assert TestClient(ran["app"], base_url="http://attacker.example").get("/api/briefings").status_code == 400
 
 
 def test_serve_without_the_web_extra_says_how_to_install_it(fixture_index, monkeypatch):
@@ -194,3 +195,12 @@ def test_serve_without_the_web_extra_says_how_to_install_it(fixture_index, monke
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # importing it raises ImportError
     result = CliRunner().invoke(cli, ["serve", "--index", str(fixture_index)])
     assert result.exit_code == 1 and "pip install 'briefqa[web]'" in result.output
+
+
+def test_a_request_addressed_to_another_host_is_refused(fixture_index):
+    """DNS rebinding: a page elsewhere that points its own name at 127.0.0.1 reads nothing."""
+    rebound = TestClient(create_app(fixture_index), base_url="http://attacker.example")
+    assert rebound.get("/api/briefings").status_code == 400
+    assert TestClient(create_app(fixture_index), base_url="http://127.0.0.1:8000").get("/").status_code == 200
+    served_to_all = TestClient(create_app(fixture_index, hosts=["*"]), base_url="http://attacker.example")
+    assert served_to_all.get("/api/briefings").status_code == 200

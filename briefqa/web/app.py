@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,6 +23,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -79,8 +81,14 @@ class Card:
     markdown_citation: str
 
 
-def create_app(index: Index | Path | str) -> Starlette:
-    """The app over ``index`` (an Index, or its directory, loaded once here: never per request)."""
+# The names a browser on this machine reaches the app by. Any other Host header is refused: a web
+# page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) must not read the index.
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+def create_app(index: Index | Path | str, hosts: Sequence[str] = LOCAL_HOSTS) -> Starlette:
+    """The app over ``index`` (an Index, or its directory, loaded once here: never per request),
+    answering requests addressed to ``hosts`` only ("*" for any)."""
     idx = index if isinstance(index, Index) else load_index(index)
     # One search at a time: the index's SQLite connection and encoder are shared by the threads
     # Starlette runs requests in; a local app for one reader needs no more.
@@ -217,7 +225,9 @@ def create_app(index: Index | Path | str) -> Starlette:
         Route("/api/briefings/{briefing_id}", api_briefing),
     ]  # Route's methods default to GET (and HEAD): anything else is 405
     return Starlette(
-        routes=routes, exception_handlers={HTTPException: http_error, BadRequest: bad_request, IndexLoadError: damaged}
+        routes=routes,
+        exception_handlers={HTTPException: http_error, BadRequest: bad_request, IndexLoadError: damaged},
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))],
     )
 
 
