@@ -170,14 +170,23 @@ def _library_errors() -> tuple[type[Exception], ...]:
     return (IndexLoadError, IndexWriteError, ModelError, FileNotFoundError, ValueError)
 
 
+def _search_options(mode: Mode, fusion: Fusion, filters: Any) -> Any:
+    """The SearchOptions of ask and timeline, or a message in the CLI's option names."""
+    from pydantic import ValidationError
+
+    from briefqa.options import SearchOptions
+
+    try:
+        return SearchOptions(mode=mode, fusion=fusion, filters=filters)
+    except ValidationError as err:
+        _fail(_options_error(err))
+
+
 def _options_error(err: Any) -> str:
     """A pydantic ValidationError of an options model, in the CLI's option names."""
-    parts = []
-    for e in err.errors():
-        names = [str(x) for x in e["loc"] if x != "filters"]
-        message = e["msg"].removeprefix("Value error, ")
-        parts.append(f"--{names[-1].replace('_', '-')}: {message}" if names else message)
-    return "; ".join(parts)
+    from briefqa.options import options_error
+
+    return options_error(err, lambda name: "--" + name.replace("_", "-"))
 
 
 def _print_json(data: Any) -> None:
@@ -539,16 +548,11 @@ def ask(
 
     Example: briefqa ask "What did customs say about exotic pets?" -k 3 --since 2023-01-01
     """
-    from pydantic import ValidationError
 
-    from briefqa.options import SearchOptions
     from briefqa.output import render
 
     output = "json" if as_json else output
-    try:
-        options = SearchOptions(mode=mode, fusion=fusion, filters=filters)
-    except ValidationError as err:
-        _fail(_options_error(err))
+    options = _search_options(mode, fusion, filters)
     try:
         idx = _open_index(index)
         results = idx.search(question, k=k, options=options)
@@ -610,17 +614,12 @@ def timeline(
 
     Example: briefqa timeline "exotic pets" --by week --split role --plot pets.svg
     """
-    from pydantic import ValidationError
 
-    from briefqa.options import SearchOptions
     from briefqa.searching.timeline import PLOT_SUFFIXES, save_chart, timeline_of
 
     if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
         _fail(f"--plot {plot}: a chart is written as .svg or .png, not '{plot.suffix or 'no suffix'}'")
-    try:
-        options = SearchOptions(mode=mode, fusion=fusion, filters=filters)
-    except ValidationError as err:
-        _fail(_options_error(err))
+    options = _search_options(mode, fusion, filters)
     try:
         idx = _open_index(index)
         made = timeline_of(idx, question, k=k, options=options, by=by, split=split)

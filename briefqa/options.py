@@ -14,6 +14,7 @@ best row of the evaluation (eval/README.md, eval/compare.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any, get_args
 
@@ -265,3 +266,14 @@ class SearchOptions(BaseModel):
         default_factory=QuestionRules, description="Which cues are read in the question (each a switch)."
     )
     filters: Filters = Field(default_factory=Filters)
+
+
+def options_error(err: Any, name: Callable[[str], str] = str) -> str:
+    """A pydantic ValidationError of an options model, one clause per problem, each field called
+    by ``name`` (the CLI's '--since', the web form's 'since'): 'since: Input should be ...'."""
+    parts = []
+    for e in err.errors():
+        names = [str(x) for x in e["loc"] if x != "filters"]
+        message = e["msg"].removeprefix("Value error, ")
+        parts.append(f"{name(names[-1])}: {message}" if names else message)
+    return "; ".join(parts)

@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from briefqa.choices import DEFAULT_FUSION, DEFAULT_MODE, Mode, Role
 from briefqa.indexing.manifest import IndexLoadError
-from briefqa.options import Filters, SearchOptions
+from briefqa.options import Filters, SearchOptions, options_error
 from briefqa.output import render
 from briefqa.records import Briefing, speaker_caption, speaker_people
 from briefqa.searching.cite import SearchResult
@@ -255,18 +255,8 @@ def _search_input(params: Any, default_k: int = 5, max_k: int = MAX_K) -> tuple[
             filters=Filters(**values),
         )
     except ValidationError as err:
-        raise BadRequest(_validation_message(err)) from None
+        raise BadRequest(options_error(err)) from None
     return query, int(k_text), options
-
-
-def _validation_message(err: ValidationError) -> str:
-    """A pydantic error in the form's field names: 'role: Input should be ...'."""
-    parts = []
-    for e in err.errors():
-        names = [str(x) for x in e["loc"] if x != "filters"]
-        message = e["msg"].removeprefix("Value error, ")
-        parts.append(f"{names[-1]}: {message}" if names else message)
-    return "; ".join(parts)
 
 
 def _highlight(value: str | None) -> tuple[int, int] | None:
