@@ -64,3 +64,12 @@ def test_passages_end_at_paragraph_ends_where_paragraphs_fit():
     assert len(spans) > 2
     assert all(a == 0 or text[:a].endswith("\n\n") for a, _ in spans)  # each starts a paragraph
     assert all(b == len(text) or text[b:].startswith("\n\n") for _, b in spans)  # and ends one
+
+
+def test_unwrapped_joins_wrapped_lines_and_keeps_paragraph_ends_and_length():
+    from briefqa.reading.passages import unwrapped
+
+    text = "We expect about 12,000 jobs over five\nyears, most of them rural.\nNext line.\n\nA new\nparagraph."
+    shown = unwrapped(text)
+    assert shown == "We expect about 12,000 jobs over five years, most of them rural.\nNext line.\n\nA new paragraph."
+    assert len(shown) == len(text)

@@ -146,13 +146,20 @@ def test_the_timeline_page_draws_a_segment_per_period_and_group(client):
     segments = bars(page.text)
     assert len(segments) == len(cells) == 6 and len(made["periods"]) == 4  # two empty weeks between
     for (link, _), (period, group) in zip(segments, cells):
-        assert (
-            link.startswith("/?") and f"since={period['first_day']}" in link and f"until={period['last_day']}" in link
-        )
-        assert f"role={group}" in link
+        assert link.startswith("/timeline?") and link.endswith("#turns")
+        assert f"period={period['label']}" in link and f"group={group}" in link
     assert "<table" in page.text and "2025-W08" in page.text  # the counts, the empty week included
-    followed = client.get(segments[0][0])
-    assert followed.status_code == 200 and 'id="result-1"' in followed.text
+    # Each segment leads to exactly the turns it counts, as result cards.
+    results = client.get("/api/ask", params={"q": QUESTION, "k": "30"}).json()["results"]
+    rank_of = {(r["briefing_id"], r["turn_index"]): r["rank"] for r in results}
+    for (link, _), (period, group) in zip(segments, cells):
+        followed = client.get(link.split("#")[0])
+        assert followed.status_code == 200
+        shown = sorted(int(n) for n in re.findall(r'<article class="box card" id="result-(\d+)"', followed.text))
+        counted = sorted(rank_of[t["briefing_id"], t["turn_index"]] for t in period["turns"][group])
+        assert shown == counted and len(shown) == period["counts"][group]
+    wrong = client.get("/timeline", params={"q": QUESTION, "k": "30", "period": "1999-01", "group": "official"})
+    assert wrong.status_code == 200 and "No turn of this timeline" in wrong.text
 
 
 def test_the_api_equals_the_library(client, fixture_index):

@@ -204,3 +204,19 @@ def test_a_request_addressed_to_another_host_is_refused(fixture_index):
     assert TestClient(create_app(fixture_index), base_url="http://127.0.0.1:8000").get("/").status_code == 200
     served_to_all = TestClient(create_app(fixture_index, hosts=["*"]), base_url="http://attacker.example")
     assert served_to_all.get("/api/briefings").status_code == 200
+
+
+def test_a_hard_wrapped_turn_reads_as_flowing_paragraphs_with_its_highlight_in_place(client):
+    """The archive wraps its lines at ~70 characters; a phone wraps them again. A line break inside
+    a paragraph is shown as a space, a paragraph's end is kept, and the highlight's offsets hold."""
+    turn = next(t for t in client.get(f"/api/briefings/{WH}").json()["turns"] if "grid grants" not in t["text"]
+                and "modernize the electric grid" in t["text"])  # fmt: skip
+    assert "announcing\n$3 billion" in turn["text"]  # as the transcript has it
+    start = turn["char_start"] + turn["text"].index("Today")
+    end = turn["char_start"] + turn["text"].index("states.") + len("states.")
+    page = client.get(f"/briefings/{WH}", params={"hl": f"{start}-{end}"}).text
+    assert (
+        "<mark>Today the President is announcing $3 billion to modernize the electric grid in forty states.</mark>"
+        in page
+    )
+    assert "announcing\n$3 billion" not in page

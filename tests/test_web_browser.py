@@ -148,9 +148,14 @@ def test_the_timeline_page_draws_its_bars(browser, server):
     rects = browser.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar")
     assert len(rects) == cells > 0
     assert all(r.size["height"] > 0 and r.size["width"] > 0 for r in rects)
-    browser.find_element(By.CSS_SELECTOR, "svg.chart a").click()
-    assert "since=" in browser.current_url and "role=" in browser.current_url
-    assert browser.find_element(By.ID, "result-1")
+    segment = browser.find_element(By.CSS_SELECTOR, "svg.chart a")
+    title = segment.find_element(By.TAG_NAME, "title").get_attribute("textContent")  # "2025-W07 · official: 3 turns"
+    label, group = title.split(":")[0].split(" · ")
+    segment.click()
+    assert "period=" in browser.current_url and "group=" in browser.current_url
+    cards = browser.find_elements(By.CSS_SELECTOR, "#turns article.card")
+    counted = next(p for p in made["periods"] if p["label"] == label)["counts"][group]
+    assert len(cards) == counted > 0  # exactly the turns the segment counts
 
 
 def test_pages_fit_a_laptop_and_a_phone(browser, server, tmp_path):

@@ -96,6 +96,14 @@ def split_turn(
     return _pack(text, units, settings)
 
 
+def unwrapped(text: str) -> str:
+    """``text`` with each line break that only wraps a line (no paragraph end, by the rule above)
+    turned into a space, for showing a hard-wrapped transcript as flowing paragraphs. The same
+    length, so offsets into it (highlights) still hold."""
+    kept = {i for match in _PARAGRAPH_END.finditer(text) for i in range(*match.span())}
+    return "".join(" " if c == "\n" and i not in kept else c for i, c in enumerate(text))
+
+
 def _paragraphs(text: str) -> list[tuple[int, int]]:
     """Consecutive (start, end) pieces of ``text`` that together are the whole of it, each a
     paragraph and the white space after it."""

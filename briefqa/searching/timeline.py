@@ -30,15 +30,23 @@ PLOT_SUFFIXES = {".svg": "svg", ".png": "png"}
 
 
 class TurnLike(Protocol):
-    """What timeline reads of a result (a SearchResult has all of it)."""
+    """What timeline reads of a result (a SearchResult has all of it); read-only, so that a
+    narrower type (a role's Literal) fits."""
 
-    briefing_id: str
-    turn_index: int
-    held_on: date | None
-    speaker: str
-    speaker_name: str | None
-    role: str
-    collection: str
+    @property
+    def briefing_id(self) -> str: ...
+    @property
+    def turn_index(self) -> int: ...
+    @property
+    def held_on(self) -> date | None: ...
+    @property
+    def speaker(self) -> str: ...
+    @property
+    def speaker_name(self) -> str | None: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def collection(self) -> str: ...
 
 
 class TurnRef(BaseModel):

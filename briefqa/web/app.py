@@ -33,10 +33,11 @@ from briefqa.choices import DEFAULT_FUSION, DEFAULT_MODE, Mode, Role
 from briefqa.indexing.manifest import IndexLoadError
 from briefqa.options import Filters, SearchOptions, options_error
 from briefqa.output import render
+from briefqa.reading.passages import unwrapped
 from briefqa.records import Briefing, speaker_caption, speaker_people
-from briefqa.searching.cite import SearchResult
+from briefqa.searching.cite import SearchResult, SearchResults
 from briefqa.searching.index import Index, load_index
-from briefqa.searching.timeline import By, SplitBy, Timeline, timeline_of
+from briefqa.searching.timeline import By, SplitBy, Timeline, timeline
 from briefqa.terminal_text import printable
 
 MAX_K = 50  # a page of results; more is a program's job (the library)
@@ -129,7 +130,8 @@ def create_app(index: Index | Path | str, hosts: Sequence[str] = LOCAL_HOSTS) ->
             results = idx.search(query, k=k, options=options)
         return JSONResponse(render.to_json(query, options.mode, results, results.good_match))
 
-    def _timeline(params: Any) -> tuple[Timeline, SearchOptions]:
+    def _timeline(params: Any) -> tuple[Timeline, SearchOptions, SearchResults]:
+        """The timeline the parameters ask for, and the search results it counts."""
         query, k, options = _search_input(params, default_k=TIMELINE_K, max_k=MAX_TIMELINE_K)
         by = params.get("by") or "month"
         split = params.get("split") or "speaker"
@@ -138,8 +140,10 @@ def create_app(index: Index | Path | str, hosts: Sequence[str] = LOCAL_HOSTS) ->
         if split not in SPLIT_FILTER:
             raise BadRequest(f"split: '{split}' is not speaker, role or collection")
         with lock:
-            made = timeline_of(idx, query, k=k, options=options, by=cast(By, by), split=cast(SplitBy, split))
-        return made, options
+            results = idx.search(query, k=k, options=options)
+        made = timeline(results, by=cast(By, by), split=cast(SplitBy, split), question=query)
+        made.k = k
+        return made, options, results
 
     def timeline_page(request: Request) -> Response:
         params = request.query_params
@@ -148,13 +152,21 @@ def create_app(index: Index | Path | str, hosts: Sequence[str] = LOCAL_HOSTS) ->
         }
         context: dict[str, Any] = {"form": form, "roles": ROLES, "default_k": TIMELINE_K, "max_k": MAX_TIMELINE_K}
         if form["q"].strip():
-            made, options = _timeline(params)
+            made, options, results = _timeline(params)
             if not made.turns:
                 with lock:
                     context["nothing"] = idx.why_nothing_matches(options)
+            period, group = params.get("period"), params.get("group")
+            if period and group:  # a bar segment's turns: exactly those it counts
+                counted = _segment_turns(made, period, group)
+                context["segment"] = {
+                    "period": period,
+                    "group": group,
+                    "cards": [_card(r) for r in results if (r.briefing_id, r.turn_index) in counted],
+                }
             context |= {
                 "timeline": made,
-                "chart": _chart(made, form, options),
+                "chart": _chart(made, form),
                 "api_url": "/api/timeline?" + urlencode({key: value for key, value in form.items() if value}),
                 "search_url": "/?"
                 + urlencode({key: value for key, value in form.items() if value and key not in ("k", "by", "split")}),
@@ -162,7 +174,7 @@ def create_app(index: Index | Path | str, hosts: Sequence[str] = LOCAL_HOSTS) ->
         return _page(request, "timeline.html", context)
 
     def api_timeline(request: Request) -> Response:
-        made, _ = _timeline(request.query_params)
+        made, _, _ = _timeline(request.query_params)
         return JSONResponse(made.model_dump(mode="json"))
 
     def briefing_page(request: Request) -> Response:
@@ -271,7 +283,9 @@ def _highlight(value: str | None) -> tuple[int, int] | None:
 
 def _split(text: str, start: int, highlight: tuple[int, int] | None) -> tuple[str, str, str]:
     """A turn's text as (before, highlighted, after), the highlight clipped to the turn (a turn it
-    does not reach is all 'before'); control characters removed from each part."""
+    does not reach is all 'before'); lines wrapped within a paragraph joined (a phone rewraps
+    them), and control characters removed from each part."""
+    text = unwrapped(text)
     if highlight is None:
         return printable(text), "", ""
     a = min(max(highlight[0] - start, 0), len(text))
@@ -318,27 +332,28 @@ class Segment:
     url: str
 
 
-def _chart(made: Timeline, form: dict[str, str], options: SearchOptions, height: int = 220) -> dict[str, Any]:
+def _segment_turns(made: Timeline, period: str, group: str) -> set[tuple[str, int]]:
+    """The (briefing, turn) of each turn a bar segment counts: ``group`` in ``period``, "others"
+    for the groups past the ones drawn in a colour each."""
+    found = next((p for p in [*made.periods, made.undated] if p and p.label == period), None)
+    if found is None:
+        return set()
+    groups = [g for g in found.turns if g not in made.groups[:TIMELINE_GROUPS]] if group == "others" else [group]
+    return {(t.briefing_id, t.turn_index) for g in groups for t in found.turns.get(g, [])}
+
+
+def _chart(made: Timeline, form: dict[str, str], height: int = 220) -> dict[str, Any]:
     """The geometry of the stacked bar chart of ``made``'s dated periods (the template draws it):
-    each segment links to the search page for the question in its period (and group)."""
+    each segment links to this timeline listing the turns it counts."""
     shown = made.groups[:TIMELINE_GROUPS]
     colours = dict(zip(shown, COLOURS))
     top = max((p.total for p in made.periods), default=0) or 1
     step, bar, left, base = 64.0, 40.0, 36.0, 20.0 + height  # a step fits a label: 2025-W07
     every = max(1, -(-len(made.periods) // 16))  # at most 16 labels under the bars
-    base_params = {
-        key: value for key, value in form.items() if value and key in ("q", "mode", "fusion", "outlet", "briefing")
-    }
-    for name in SPLIT_FILTER.values():
-        if form.get(name) and name != SPLIT_FILTER[made.split]:
-            base_params[name] = form[name]
+    base_params = {key: value for key, value in form.items() if value and key not in ("period", "group")}
     segments, labels = [], []
     for i, p in enumerate(made.periods):
         x = left + i * step + (step - bar) / 2
-        assert p.first_day and p.last_day  # dated
-        since = max(p.first_day, options.filters.since) if options.filters.since else p.first_day
-        until = min(p.last_day, options.filters.until) if options.filters.until else p.last_day
-        params = base_params | {"since": since.isoformat(), "until": until.isoformat()}
         y = base
         parts = [(g, p.counts[g], colours[g]) for g in shown if p.counts.get(g)]
         rest = p.total - sum(n for _, n, _ in parts)
@@ -347,9 +362,8 @@ def _chart(made: Timeline, form: dict[str, str], options: SearchOptions, height:
         for group, n, colour in parts:
             h = n / top * height
             y -= h
-            link = params | ({} if group == "others" else {SPLIT_FILTER[made.split]: group})
-            link["k"] = str(min(MAX_K, max(5, n)))
-            segments.append(Segment(x, y, bar, h, colour, group, n, p.label, "/?" + urlencode(link)))
+            link = "/timeline?" + urlencode(base_params | {"period": p.label, "group": group}) + "#turns"
+            segments.append(Segment(x, y, bar, h, colour, group, n, p.label, link))
         if i % every == 0:
             labels.append({"x": x + bar / 2, "y": base + 14, "text": p.label})
     legend = [(g, colours[g]) for g in shown] + ([("others", OTHERS_COLOUR)] if len(made.groups) > len(shown) else [])
