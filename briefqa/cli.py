@@ -25,6 +25,7 @@ from briefqa.choices import (
     DEFAULT_FUSION,
     DEFAULT_MODE,
     DEFAULT_MODEL,
+    Device,
     FaissKind,
     Fusion,
     Mode,
@@ -414,22 +415,72 @@ def index_build(
         ),
     ] = DEFAULT_MODEL,
     faiss_index: Annotated[
-        FaissKind, typer.Option("--faiss-index", help="flat (exact) or hnsw (approximate, for large corpora).")
-    ] = "flat",
+        FaissKind,
+        typer.Option(
+            "--faiss-index",
+            help="auto: flat (exact) below 200,000 passages, ivf (approximate) from there; or flat, hnsw or ivf.",
+        ),
+    ] = "auto",
+    device: Annotated[
+        Device,
+        typer.Option(
+            help="Embed on the CPU (ONNX Runtime) or on an NVIDIA GPU (cuda: torch with CUDA). The index is the same "
+            "to float tolerance; queries are encoded on the CPU either way.",
+        ),
+    ] = "cpu",
+    on_ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray",
+            help="Read and embed on Ray: parsing as tasks, embedding in a pool of workers holding the model's ONNX "
+            "export. On this machine, or on the cluster that --ray-address or RAY_ADDRESS names. The index is the "
+            "same. Needs the ray extra (docs/scale.md).",
+        ),
+    ] = False,
+    ray_address: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="ADDRESS",
+            help="With --ray: the Ray cluster to run on, as its head's HOST:6379, or 'auto' for one started on this "
+            "machine with `ray start`. Default: RAY_ADDRESS, else a Ray started on this machine for the build.",
+        ),
+    ] = None,
+    ray_workers: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1, metavar="K", help="With --ray: encoder workers, one CPU each (default: one per CPU of the cluster)."
+        ),
+    ] = None,
 ) -> None:
     """Build an index from transcripts. Unchanged passages keep their vectors.
 
     Example: briefqa index build corpus/ --out index/
     """
-    from briefqa.indexing.build import build_index
+    from contextlib import nullcontext
+
+    from briefqa.indexing.build import LocalRunner, build_index
     from briefqa.options import BuildOptions
 
+    if not on_ray and (ray_address is not None or ray_workers is not None):
+        _fail("--ray-address and --ray-workers go with --ray: add --ray to build on Ray")
+    if on_ray and device != "cpu":
+        _fail(f"--ray embeds on the workers' CPUs: leave out --device {device}, or build without --ray")
     options = BuildOptions(model=model, faiss_index=faiss_index)
+    errors = _library_errors()
+    runner: Any = LocalRunner(device)
+    if on_ray:
+        try:
+            from briefqa.indexing.ray_build import RayBuildError, RayRunner
+
+            runner = RayRunner(ray_address, ray_workers)
+        except ImportError:
+            _fail("--ray needs Ray, which is not installed here: pip install 'briefqa[ray]'")
+        errors = (*errors, RayBuildError)
     callback, bar = build_progress()
     try:
-        with bar:
-            report = build_index(corpus, out, options, progress=callback)
-    except _library_errors() as err:
+        with runner if on_ray else nullcontext(), bar:  # a Ray started for the build is stopped after it
+            report = build_index(corpus, out, options, progress=callback, runner=runner)
+    except errors as err:
         _fail(str(err))
     _render_report(report)
 

@@ -84,7 +84,9 @@ class BuildOptions(BaseModel):
     )
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
     faiss_index: FaissKind = Field(
-        default="flat", description="flat: exact search; hnsw: approximate, for large corpora."
+        default="auto",
+        description="auto: flat below 200,000 passages, ivf from there; flat: exact search; ivf (inverted lists) "
+        "or hnsw (a graph): approximate, for large corpora.",
     )
 
 

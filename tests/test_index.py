@@ -96,6 +96,21 @@ def test_each_passage_keeps_the_vectors_of_its_own_sentences(built):
     rows = [0, 7, len(index.passages) - 1, *range(40, 60)]
     expected = [max(HashEmbedder().encode(sentence_texts(index.passages[row])) @ query) for row in rows]
     np.testing.assert_allclose(index.sentences.best(rows, query), expected, atol=2e-3)  # stored in fp16
+    assert all(len(sentence_texts(index.passages[row])) > 1 for row in rows)
+
+
+def test_a_passage_of_one_sentence_has_its_passage_vector_for_that_sentence(built):
+    """Not embedded twice: the build reuses the passage's vector (eval results identical)."""
+    from briefqa.reading.passages import sentence_texts
+
+    index = load_index(built[0])
+    single = [row for row, p in enumerate(index.passages) if len(sentence_texts(p)) == 1]
+    assert single, "the fixture corpus should hold passages of one sentence"
+    query = HashEmbedder().encode(["exotic pets intercepted at the border"])[0]
+    alone = HashEmbedder().encode([sentence_texts(index.passages[row])[0] for row in single]) @ query
+    as_passage = index.vectors.vectors(single) @ query
+    assert not np.allclose(alone, as_passage, atol=1e-2)  # the two differ: the passage's carries its context
+    np.testing.assert_allclose(index.sentences.best(single, query), as_passage, atol=2e-3)
 
 
 def test_sentence_texts_carry_the_speaker_and_keep_short_sentences_with_the_one_before():

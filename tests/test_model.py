@@ -205,7 +205,7 @@ def test_a_build_stopped_while_onnx_embeds_loses_nothing(real_index, torch_embed
     fixture = ROOT / "tests" / "fixtures" / "scio" / "scio-2025-02-10-port-security.txt"
     shutil.copy(fixture, extra / fixture.name)
     monkeypatch.setattr(briefqa.indexing.build, "BATCH", 4)
-    monkeypatch.setattr(briefqa.indexing.build, "ONNX_BUILD_MIN", 1)  # embed the new passages with the export
+    monkeypatch.setattr(briefqa.indexing.build.LocalRunner, "export_min", 1)  # embed the new passages with the export
     calls = []
     real_encode = OnnxEncoder.encode
 
@@ -227,3 +227,44 @@ def test_a_build_stopped_while_onnx_embeds_loses_nothing(real_index, torch_embed
     assert report.embedded == new - 4  # the batch saved before the stop is not embedded again
     assert not list(tmp_path.glob(".index.tmp-*"))  # the stopped build's export is gone
     assert load_index(out).search("smart port Tianjin", k=1)[0].briefing_id == fixture.stem
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def test_device_cuda_on_a_machine_without_one_says_what_to_install_and_writes_nothing(tmp_path):
+    """The tested default is the CPU; asking for a GPU that torch cannot reach is a clear error."""
+    if _has_cuda():
+        pytest.skip("this machine's torch reaches a GPU: the error is for machines without one")
+    from typer.testing import CliRunner
+
+    from briefqa.cli import app
+
+    out = tmp_path / "index"
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(CORPUS / f"{BORDERS}.txt", one)
+    result = CliRunner().invoke(app, ["index", "build", str(one), "--out", str(out), "--device", "cuda"])
+    assert result.exit_code == 1, result.output
+    assert "--device cuda needs PyTorch built with CUDA" in result.output and "Traceback" not in result.output
+    assert not (out / "manifest.json").exists()
+
+
+@pytest.mark.skipif(not _has_cuda(), reason="needs a CUDA GPU that torch reaches (none here)")
+def test_a_build_on_the_gpu_writes_the_cpu_build_s_index(real_index, torch_embedder, tmp_path):
+    """Same passages, vectors equal to float tolerance, same answers."""
+    import numpy as np
+
+    from briefqa.indexing.build import LocalRunner
+
+    out = tmp_path / "index"
+    build_index([CORPUS], out, embedder=SentenceTransformerEmbedder(DEFAULT_MODEL), runner=LocalRunner("cuda"))
+    cpu, gpu = load_index(real_index), load_index(out)
+    assert [p.id for p in gpu.passages] == [p.id for p in cpu.passages]
+    rows = list(range(len(cpu.passages)))
+    np.testing.assert_allclose(gpu.vectors.vectors(rows), cpu.vectors.vectors(rows), atol=2e-3)
+    question = "What did customs say about exotic pets?"
+    assert [r.passage_id for r in gpu.search(question, k=5)] == [r.passage_id for r in cpu.search(question, k=5)]

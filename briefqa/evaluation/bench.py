@@ -9,8 +9,9 @@ Measures, on this machine, in one run:
   size, memory  index size on disk; peak RSS of the benchmark and of a cold ask
   --index DIR   a built index (an archive) instead: cold ask plain and filtered, warm search, size
   --growth DIR  the product at growing sizes (--sizes) on briefings spread over a built archive:
-                cold ask, filtered ask, warm search, memory and index size; the archive's vectors
-                are reused, so nothing is re-embedded
+                cold ask, filtered ask, warm search (p50 / p95), memory and index size; the
+                archive's vectors are reused, so nothing is re-embedded; a size above the archive's
+                is made of perturbed copies of it (synthesize: 1M and 3M passages)
   --scale       synthetic growth to 100k passages, FAISS alone: flat vs HNSW build time, size,
                 query latency and HNSW recall@10 against flat (how HNSW's settings were chosen)
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import re
 import resource
 import shutil
 import statistics
@@ -32,7 +34,7 @@ from typing import get_args
 
 import numpy as np
 
-from briefqa.choices import Mode
+from briefqa.choices import FaissKind, Mode
 from briefqa.evaluation.evaluate import DEFAULT_QUESTIONS
 from briefqa.paths import PROJECT_ROOT
 
@@ -87,6 +89,10 @@ def _queries(index, questions_file: Path | None = None, minimum: int = 200) -> l
 
 def _percentiles(values: list[float]) -> tuple[float, float]:
     return float(np.percentile(values, 50)), float(np.percentile(values, 95))
+
+
+def _p50_95(figures: tuple[float, float, int]) -> str:
+    return f"{figures[0]:.1f} / {figures[1]:.1f} ms"
 
 
 def _dir_size(path: Path) -> int:
@@ -196,13 +202,18 @@ def growth(source: Path, sizes: list[int], questions: Path | None, filters: str)
         f"Growth over {source} ({len(counts)} briefings, {total} passages); cold asks are medians "
         f"of 5 new processes, k=5; filtered: {filters}; warm search: k=10, 200 queries, p50.\n"
     )
-    columns = "passages briefings cold-ask peak-RSS filtered-ask results warm-hybrid warm-dense warm-bm25 size"
+    columns = "passages briefings vectors cold-ask filtered-ask peak-RSS results warm-hybrid warm-dense warm-bm25 size"
     print("| " + " | ".join(c.replace("-", " ") for c in columns.split()) + " |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     embedder = None
     for size in sizes:
-        if size >= total:
+        if size == total:
             path = source
+        elif size > total:  # more than the archive holds: copies of it, perturbed (synthesize)
+            path = work / f"n{size}"
+            start = time.perf_counter()
+            synthesize(source, size, path)
+            print(f"(synthesized {size} passages in {time.perf_counter() - start:.0f} s)", flush=True)
         else:
             share, picked, carry = size / total, [], 0.0
             for file, _ in counts:  # every (1/share)-th briefing, Bresenham style
@@ -224,14 +235,184 @@ def growth(source: Path, sizes: list[int], questions: Path | None, filters: str)
         found = _results(["ask", question, "--index", str(path), "--json", *extra])
         warm = warm_search(path, questions)
         print(
-            f"| {index.manifest.passages} | {len(index.manifest.corpus)} | {plain_s * 1000:.0f} ms "
-            f"| {max(plain_peak, filtered_peak) / 1024:.0f} MB | {filtered_s * 1000:.0f} ms | {found} of 5 "
-            f"| {warm['hybrid'][0]:.1f} ms | {warm['dense'][0]:.1f} ms | {warm['bm25'][0]:.1f} ms "
-            f"| {_dir_size(path) / 1e6:.0f} MB |"
+            f"| {index.manifest.passages} | {len(index.manifest.corpus)} | {index.vectors.kind} "
+            f"| {plain_s * 1000:.0f} ms | {filtered_s * 1000:.0f} ms | {max(plain_peak, filtered_peak) / 1024:.0f} MB "
+            f"| {found} of 5 | {_p50_95(warm['hybrid'])} | {_p50_95(warm['dense'])} | {_p50_95(warm['bm25'])} "
+            f"| {_dir_size(path) / 1e6:.0f} MB |",
+            flush=True,
         )
+        index.content.close()
         if path != source:
             shutil.rmtree(path)
     shutil.rmtree(work, ignore_errors=True)
+
+
+# A word the synthetic copies may replace: a run of ASCII letters between non-word characters, so
+# that a replacement of the same length keeps every offset and every word boundary.
+_LETTERS = re.compile(r"\b([A-Za-z]{3,})\b")
+
+
+def synthesize(source: Path, passages: int, out: Path, faiss_index: FaissKind = "auto") -> int:
+    """An index of about ``passages`` passages made from the built archive at ``source``, without
+    embedding anything: copy 0 is the archive itself, each further copy its briefings renamed
+    (``<id>-x<copy>``, same days and speakers, so filters match the same share at every size),
+    a quarter of their words each replaced by another word of the archive of the same length
+    (offsets stay valid; BM25 sees new word statistics), and their passage and sentence vectors
+    moved towards another passage's (85-95% their own, plus noise, unit length). Written part by
+    part (content, BM25 with ``Bm25Writer``, vectors through a memory-mapped file), never holding
+    every passage at once. Returns the passage count (whole briefings: about ``passages``)."""
+    import os
+    import sqlite3
+
+    from briefqa.hashing import file_sha256, text_sha256
+    from briefqa.indexing.bm25 import Bm25Writer
+    from briefqa.indexing.content import CONTENT, write_content
+    from briefqa.indexing.layout import _GITIGNORE, BM25_DIR, MANIFEST, ONNX_DIR, SENTENCE_STARTS, SENTENCES, VECTORS
+    from briefqa.indexing.manifest import Manifest, now
+    from briefqa.indexing.vectors import VectorIndex
+    from briefqa.reading.passages import embedded_text
+    from briefqa.searching.index import load_index
+
+    archive = load_index(source)
+    m = archive.manifest
+    briefings = [b for b in map(archive.briefing, m.corpus) if b is not None]
+    transcripts = {t.id: t for t in archive.content.transcripts()}
+    rows_of: dict[str, list[int]] = {}
+    for row, p in enumerate(archive.passages):
+        rows_of.setdefault(p.briefing_id, []).append(row)
+    base = archive.vectors.all_vectors()
+    sentence_blocks = archive.sentences.blocks()
+    all_sentences = np.concatenate(sentence_blocks)
+    starts_of = np.concatenate([[0], np.cumsum([len(b) for b in sentence_blocks])])
+    lengths: dict[int, set[str]] = {}
+    for b in briefings:
+        for word in set(_LETTERS.findall(b.text)):
+            lengths.setdefault(len(word), set()).add(word.lower())
+    pool = {n: sorted(words) for n, words in lengths.items()}  # words of the archive by length
+    # the briefings of each copy: whole copies of the archive, then its first briefings up to the size
+    plan: list[tuple[int, int]] = []  # (copy, briefing position)
+    total = 0
+    while total < passages:
+        copy = len(plan) // len(briefings)
+        position = len(plan) % len(briefings)
+        plan.append((copy, position))
+        total += len(rows_of[briefings[position].id])
+    sentence_total = sum(len(sentence_blocks[r]) for _, i in plan for r in rows_of[briefings[i].id])
+    out.mkdir(parents=True)
+    dimension = base.shape[1]
+    vectors = np.lib.format.open_memmap(out / "vectors.tmp.npy", "w+", np.float16, (total, dimension))
+    sentences = np.lib.format.open_memmap(out / SENTENCES, "w+", np.float16, (sentence_total, dimension))
+    starts = np.zeros(total + 1, dtype=np.int64)
+    languages = sorted({b.language for b in briefings})
+    bm25 = Bm25Writer(languages)
+    corpus, readings = {}, {}
+    row = sentence_row = 0
+    for copy, group in itertools.groupby(plan, key=lambda step: step[0]):
+        rng = np.random.default_rng(copy)
+        chosen = [briefings[i] for _, i in group]
+        new_briefings, new_transcripts, new_passages, source_rows = [], [], [], []
+        for b in chosen:
+            if copy == 0:
+                new, parsed = b, transcripts[b.id]
+            else:
+                pieces = _LETTERS.split(b.text)
+                words = np.arange(1, len(pieces), 2)
+                for i in words[rng.random(len(words)) < 0.25]:
+                    same = pool[len(pieces[i])]
+                    word = same[rng.integers(len(same))]
+                    pieces[i] = word.capitalize() if pieces[i][0].isupper() else word
+                text = "".join(pieces)
+                turns = [t.model_copy(update={"text": text[t.char_start : t.char_end]}) for t in b.turns]
+                new = b.model_copy(update={"id": f"{b.id}-x{copy}", "text": text, "turns": turns})
+                parsed = transcripts[b.id].model_copy(update={"id": new.id})
+            new_briefings.append(new)
+            new_transcripts.append(parsed)
+            corpus[new.id] = text_sha256(new.text)
+            readings[new.id] = text_sha256(f"synthetic {m.readings.get(b.id, '')} {copy}")
+            for r in rows_of[b.id]:
+                p = archive.passages[r]
+                turn = new.turn(p.turn_index)
+                asked = new.turn(p.answers_turn) if p.answers_turn is not None else None
+                text = new.text[p.char_start : p.char_end]
+                new_passages.append(
+                    p.model_copy(
+                        update={
+                            "id": new.id + p.id[len(b.id) :],
+                            "briefing_id": new.id,
+                            "text": text,
+                            "question_text": asked.text if asked is not None else None,
+                            "embedded_text": embedded_text(text, turn, new, m.chunking),
+                        }
+                    )
+                )
+                source_rows.append(r)
+        # content: the first copy makes the file, the others are written apart and appended
+        part = out / (CONTENT if copy == 0 else "part.sqlite")
+        write_content(part, new_transcripts, new_briefings, new_passages)
+        if copy:
+            with sqlite3.connect(out / CONTENT) as db:
+                db.execute("ATTACH DATABASE ? AS part", (str(part),))
+                briefing_columns = "title, held_on, published_on, source, chair, officials, outlets, text, "
+                briefing_columns += "source_url, language, collection, reader"
+                passage_columns = "id, briefing_id, turn, part, speaker, role, held_on, char_start, char_end, "
+                passage_columns += "answers_turn, question_outlet, embedded_key, digest, outlet"
+                db.execute(
+                    f"INSERT INTO briefings SELECT id, position + ?, {briefing_columns} FROM part.briefings",
+                    (copy * len(briefings),),
+                )
+                db.execute(f"INSERT INTO passages SELECT row + ?, {passage_columns} FROM part.passages", (row,))
+                for table in ("turns", "speaker_names", "transcripts"):
+                    db.execute(f"INSERT INTO {table} SELECT * FROM part.{table}")
+            db.close()
+            part.unlink()
+        bm25.add([p.embedded_text for p in new_passages], [p.language for p in new_passages])
+        # vectors: moved towards another passage's, each sentence of a passage with it
+        own = np.array(source_rows)
+        other = rng.integers(0, len(base), len(own))
+        share = (
+            rng.uniform(0.85, 0.95, (len(own), 1)).astype(np.float32) if copy else np.ones((len(own), 1), np.float32)
+        )
+        noise = 0.01 if copy else 0.0
+        mixed = share * base[own] + (1 - share) * base[other]
+        mixed += rng.normal(0, noise, mixed.shape).astype(np.float32)
+        vectors[row : row + len(own)] = mixed / np.linalg.norm(mixed, axis=1, keepdims=True)
+        counts = starts_of[own + 1] - starts_of[own]
+        which = np.repeat(np.arange(len(own)), counts)  # each sentence's passage, in this copy
+        block = all_sentences[np.concatenate([np.arange(starts_of[r], starts_of[r + 1]) for r in own])]
+        block = share[which] * block + (1 - share[which]) * base[other[which]]
+        block += rng.normal(0, noise, block.shape).astype(np.float32)
+        sentences[sentence_row : sentence_row + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        starts[row + 1 : row + len(own) + 1] = sentence_row + np.cumsum(counts)
+        sentence_row += len(block)
+        row += len(own)
+    sentences.flush()
+    del sentences
+    np.save(out / SENTENCE_STARTS, starts, allow_pickle=False)
+    (out / BM25_DIR).mkdir()
+    bm25.save(out / BM25_DIR)
+    del bm25
+    VectorIndex.build(vectors, faiss_index).save(out / VECTORS)
+    del vectors
+    (out / "vectors.tmp.npy").unlink()
+    if (source / ONNX_DIR).exists():
+        shutil.copytree(source / ONNX_DIR, out / ONNX_DIR, copy_function=os.link)
+    (out / ".gitignore").write_text(_GITIGNORE)
+    manifest = Manifest(
+        model=m.model,
+        chunking=m.chunking,
+        faiss_index=faiss_index,
+        corpus=corpus,
+        readings=readings,
+        parsers=m.parsers,
+        passages=total,
+        created_at=now(),
+    )
+    written = sorted(f for f in out.rglob("*") if f.is_file())
+    manifest.files = {str(f.relative_to(out)): f.stat().st_size for f in written}
+    manifest.digests = {str(f.relative_to(out)): file_sha256(f) for f in written}
+    manifest.fingerprint = manifest.compute_fingerprint()
+    (out / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return total
 
 
 def main() -> None:

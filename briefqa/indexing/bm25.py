@@ -171,3 +171,66 @@ class Bm25Scorer:
             return np.array([math.fsum(weights.get(t, 0.0) for t in set(self.tokens(s))) for s in sentences])
 
         return score
+
+
+class Bm25Writer:
+    """The matrix of :func:`build_bm25`, built a batch of texts at a time: the same Lucene BM25
+    scores, held as numpy arrays of (passage, word, count), about 10 bytes a distinct word of a
+    passage, where bm25s holds every token of every text as a Python string (several GB at a
+    million passages). For indexes of millions of passages (``python -m briefqa.evaluation.bench
+    --growth``'s synthetic ones)."""
+
+    K1, B = 1.5, 0.75  # bm25s's defaults, which build_bm25 uses
+
+    def __init__(self, languages: Sequence[str] = (DEFAULT_LANGUAGE,)):
+        held = sorted({code if code in STEMMER_LANGUAGES else DEFAULT_LANGUAGE for code in languages})
+        self.tokenizers = {code: (stemmer(code), frozenset(stopword_list(code))) for code in held}
+        self.vocab: dict[str, int] = {}
+        self._docs: list[np.ndarray] = []
+        self._words: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
+        self._lengths: list[int] = []
+
+    def add(self, texts: Sequence[str], languages: Sequence[str] | None = None) -> None:
+        """Index these texts, after those added before, each in its language (as build_bm25)."""
+        codes = languages if languages is not None else [DEFAULT_LANGUAGE] * len(texts)
+        tokens: list[str] = []
+        lengths = []
+        for text, code in zip(texts, codes, strict=True):
+            found = tokenize(text, *self.tokenizers[code if code in self.tokenizers else DEFAULT_LANGUAGE])
+            tokens += found
+            lengths.append(len(found))
+        for token in set(tokens).difference(self.vocab):
+            self.vocab[token] = len(self.vocab)
+        ids = np.fromiter(map(self.vocab.__getitem__, tokens), np.int64, len(tokens))
+        first = len(self._lengths)
+        docs = np.repeat(np.arange(first, first + len(lengths), dtype=np.int64), lengths)
+        # each (passage, word) once, with its count: sorted by passage, then word
+        pairs, counts = np.unique(docs << 32 | ids, return_counts=True)
+        self._docs.append((pairs >> 32).astype(np.int32))
+        self._words.append((pairs & 0xFFFFFFFF).astype(np.int32))
+        self._counts.append(counts.astype(np.float32))
+        self._lengths += lengths
+
+    def save(self, directory: Path) -> None:
+        """Write the files build_bm25 writes (bm25s's names and formats)."""
+        num_docs = len(self._lengths)
+        docs, words, tf = (np.concatenate([np.zeros(0, d), *a]) for d, a in
+                           ((np.int32, self._docs), (np.int32, self._words), (np.float32, self._counts)))  # fmt: skip
+        self._docs, self._words, self._counts = [], [], []
+        frequency = np.bincount(words, minlength=len(self.vocab))
+        idf = np.log(1 + (num_docs - frequency + 0.5) / (frequency + 0.5)).astype(np.float32)
+        lengths = np.asarray(self._lengths, dtype=np.float32)
+        norm = self.K1 * ((1 - self.B) + self.B * lengths / max(float(lengths.mean()) if num_docs else 1.0, 1e-9))
+        scores = idf[words] * tf / (norm[docs] + tf)
+        order = np.argsort(words, kind="stable")  # by word, each word's passages in row order: CSC
+        del words, tf
+        indptr = np.concatenate([[0], np.cumsum(frequency)]).astype(np.int64)
+        for name, array in zip(MATRIX, (scores[order], docs[order], indptr)):
+            np.save(directory / name, array, allow_pickle=False)
+        (directory / VOCAB).write_text(json.dumps(self.vocab | {"": len(self.vocab)}, ensure_ascii=False))
+        params = {"k1": self.K1, "b": self.B, "delta": 0.5, "method": "lucene", "idf_method": "lucene"}
+        params |= {"dtype": "float32", "int_dtype": "int32", "num_docs": num_docs, "backend": "numpy"}
+        (directory / PARAMS).write_text(json.dumps(params, indent=4))
+        stopwords = {code: sorted(words) for code, (_, words) in self.tokenizers.items()}
+        (directory / LANGUAGES).write_text(json.dumps({"languages": stopwords}, ensure_ascii=False), encoding="utf-8")

@@ -11,18 +11,27 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from briefqa.choices import Device
 from briefqa.hashing import file_sha256, text_sha256
 from briefqa.indexing.checkpoint import BATCH, VectorCheckpoint
 from briefqa.indexing.content import CONTENT, ContentStore, embedded_key
-from briefqa.indexing.embed import BUILD_THREADS, Embedder, Progress, load_embedder
+from briefqa.indexing.embed import (
+    BUILD_THREADS,
+    Embedder,
+    ModelError,
+    Progress,
+    SentenceTransformerEmbedder,
+    load_embedder,
+)
 from briefqa.indexing.layout import ONNX_DIR, SENTENCE_STARTS, SENTENCES, VECTORS
 from briefqa.indexing.manifest import (
     IndexLoadError,
@@ -40,7 +49,14 @@ from briefqa.indexing.vectors import SentenceVectors, VectorIndex, sound_rows
 from briefqa.indexing.writing import IndexWriteError, index_target, record_sources, write_index, write_lock
 from briefqa.options import BuildOptions
 from briefqa.paths import default_corpus_dir, default_index_dir
-from briefqa.reading.corpus import collections, parse_files, source_files, transcript_files
+from briefqa.reading.corpus import (
+    FileReading,
+    collections,
+    parse_files,
+    read_file,
+    source_files,
+    transcript_files,
+)
 from briefqa.reading.files import sidecar_path
 from briefqa.reading.formats import parser_versions
 from briefqa.reading.passages import chunk_briefings, sentence_texts
@@ -59,12 +75,16 @@ class BuildReport(BaseModel):
     passages: int = 0
     embedded: int = Field(default=0, description="Passages embedded in this run.")
     reused: int = Field(default=0, description="Passages whose vectors were kept from the old index.")
-    sentences: int = Field(default=0, description="Sentences indexed (each passage's, embedded one by one).")
+    sentences: int = Field(
+        default=0, description="Sentences indexed (a passage of one sentence has its own vector for it)."
+    )
     sentences_embedded: int = Field(default=0, description="Sentences embedded in this run.")
     skipped: list[SkippedFile] = Field(default_factory=list)
     written: bool = Field(default=False, description="False when nothing changed.")
     seconds: float = 0.0
 
+
+ONNX_BUILD_MIN = 1000  # passages to embed for which an index with a query encoder exports anew
 
 # (stage, done, total): "Reading transcripts", "Splitting turns into passages", "Embedding passages
 # and sentences".
@@ -78,6 +98,52 @@ def _stage(progress: BuildProgress | None, stage: str) -> Progress | None:
 def _offset(progress: Progress | None, start: int, total: int) -> Progress | None:
     """Progress of one batch, reported as progress of the whole (the batch starts at ``start``)."""
     return (lambda done, _: progress(start + done, total)) if progress else None
+
+
+class BuildRunner(Protocol):
+    """Where a build reads its transcripts and embeds its texts: in this process (``LOCAL``), or
+    on Ray (``briefqa.indexing.ray_build.RayRunner``). The rest of a build (what to embed, the
+    checkpoint it resumes from, the write lock, the index written whole or not at all) is the
+    same either way, and so is the index."""
+
+    # Texts to embed from which a build whose old index has a query encoder for the same model
+    # exports the model anew to embed them with that export.
+    export_min: int
+    device: Device  # where the export embeds: the CPU, or a GPU through ONNX Runtime's CUDA provider
+
+    def read(self, files: list[Path]) -> Iterable[FileReading]:
+        """``read_file`` of each file, in their order."""
+        ...
+
+    def embed(
+        self, encoder: Embedder, export: Path | None, texts: list[str], progress: Progress | None
+    ) -> Iterator[tuple[Sequence[int], np.ndarray]]:
+        """``texts`` embedded by ``encoder`` (loaded from the ONNX export in ``export``, when it
+        was), a batch at a time as each is done: (positions in ``texts``, their vectors). Each
+        batch is committed to the build's checkpoint before the next is taken."""
+        ...
+
+
+class LocalRunner:
+    """Reads and embeds in this process, one batch of ``BATCH`` texts after another."""
+
+    export_min = ONNX_BUILD_MIN
+
+    def __init__(self, device: Device = "cpu"):
+        self.device = device
+
+    def read(self, files: list[Path]) -> Iterable[FileReading]:
+        return map(read_file, files)
+
+    def embed(
+        self, encoder: Embedder, export: Path | None, texts: list[str], progress: Progress | None
+    ) -> Iterator[tuple[Sequence[int], np.ndarray]]:
+        for start in range(0, len(texts), BATCH):
+            batch = texts[start : start + BATCH]
+            yield range(start, start + len(batch)), encoder.encode(batch, progress=_offset(progress, start, len(texts)))
+
+
+LOCAL = LocalRunner()
 
 
 @dataclass
@@ -108,6 +174,8 @@ class _OldIndex:
         if self.sentences:
             # The format version changes with the sentence splitter: these texts are the ones embedded.
             for passage, block in zip(self.content.all_passages(), self.sentences.blocks()):
+                if len(block) == 1:  # a passage of one sentence: its vector is the passage's, above
+                    continue
                 sound = sound_rows(block)
                 found.update((k, v) for k, v, ok in zip(map(text_sha256, sentence_texts(passage)), block, sound) if ok)
         return found
@@ -181,9 +249,6 @@ def _link_or_copy(source: str, target: str) -> None:
         shutil.copy2(source, target)
 
 
-ONNX_BUILD_MIN = 1000  # passages to embed for which an index with a query encoder exports anew
-
-
 def _linked_query_encoder(old_dir: Path, old: _OldIndex, model: ModelInfo) -> Callable[[Path], object] | None:
     """The old index's query encoder, linked into the new index, when it has one for the same
     model (files are never modified in place); None when the encoder must be exported."""
@@ -192,15 +257,27 @@ def _linked_query_encoder(old_dir: Path, old: _OldIndex, model: ModelInfo) -> Ca
     return None
 
 
-def _passage_encoder(directory: Path, embedder: Embedder) -> tuple[Embedder, Callable[[Path], object]]:
-    """The encoder that embeds a build's passages, and how the index gets its query encoder. The
-    model's fused ONNX export when it has one (2.3x torch's rate here, same vectors to 1e-6),
-    else the embedder itself."""
+def _passage_encoder(directory: Path, embedder: Embedder, device: Device) -> tuple[Embedder, Callable[[Path], object]]:
+    """The encoder that embeds a build's passages, and how the index gets its query encoder. On
+    the CPU, the model's fused ONNX export when it has one (2.3x torch's rate here, same vectors
+    to 1e-6), else the embedder itself; on a GPU, torch on that device. The query encoder is the
+    ONNX export either way: queries are encoded on the CPU."""
     shutil.rmtree(directory, ignore_errors=True)
-    if not embedder.export_query_encoder(directory):
-        return embedder, embedder.export_query_encoder
-    encoder = OnnxEncoder(directory, threads=BUILD_THREADS)
-    return encoder, lambda target: shutil.copytree(directory, target, copy_function=_link_or_copy)
+    exported = embedder.export_query_encoder(directory)
+    export = (
+        (lambda target: shutil.copytree(directory, target, copy_function=_link_or_copy))
+        if exported
+        else embedder.export_query_encoder
+    )
+    if device != "cpu":
+        if not isinstance(embedder, SentenceTransformerEmbedder):
+            raise ModelError(f"--device {device} needs a sentence-transformers model, not '{embedder.name}'")
+        return embedder.on_device(device), export
+    if not exported:
+        return embedder, export
+    # Batches side by side, one thread each: 7-9% faster than each batch on every core (2 cores,
+    # 250 White House passages and their 862 sentences, median of 3; docs/performance.md).
+    return OnnxEncoder(directory, threads=1, workers=BUILD_THREADS), export
 
 
 def _write(
@@ -211,8 +288,11 @@ def _write(
     embedder: Embedder,
     report: BuildReport,
     progress: BuildProgress | None,
+    runner: BuildRunner,
 ) -> None:
-    if old.intact and old.manifest and old.manifest.fingerprint == manifest.compute_fingerprint():
+    # The passages are the old index's when nothing else changed (auto's choice of vector index depends on them).
+    unchanged = old.manifest and manifest.model_copy(update={"passages": old.manifest.passages})
+    if old.intact and old.manifest and unchanged and old.manifest.fingerprint == unchanged.compute_fingerprint():
         # Nothing that shapes the index changed: keep every file, and record where the
         # transcripts now are (paths, mtimes) so that the freshness check stays one stat pass.
         report.passages = old.manifest.passages
@@ -233,8 +313,13 @@ def _write(
     keys = [embedded_key(p) for p in passages]
     sentence_keys = []  # per passage
     texts = dict(zip(keys, (p.embedded_text for p in passages)))  # key -> text to embed, each once
-    for p in passages:
+    for p, key in zip(passages, keys):
         sentences = sentence_texts(p)
+        if len(sentences) == 1:
+            # The passage's own vector stands for its one sentence: 28% of the White House passages,
+            # 7.6% of the texts a build embeds, and every eval result identical on both question sets.
+            sentence_keys.append([key])
+            continue
         sentence_keys.append([text_sha256(s) for s in sentences])
         texts.update(zip(sentence_keys[-1], sentences))
     checkpoint = VectorCheckpoint(out, manifest.model.model_dump_json(), embedder.dimension)
@@ -252,12 +337,12 @@ def _write(
         export = linked or embedder.export_query_encoder
         # Exporting and fusing take ~3 s, what torch spends on ~150 passages: worth it for a first
         # build (the export is needed anyway) or for many passages.
-        if missing and (linked is None or len(missing) >= ONNX_BUILD_MIN):
-            encoder, export = _passage_encoder(exported, embedder)
+        if missing and (linked is None or len(missing) >= runner.export_min or runner.device != "cpu"):
+            encoder, export = _passage_encoder(exported, embedder, runner.device)
         embedding = _stage(progress, "Embedding passages and sentences")
-        for start in range(0, len(missing), BATCH):
-            batch = missing[start : start + BATCH]
-            batch_vectors = encoder.encode([texts[k] for k in batch], progress=_offset(embedding, start, len(missing)))
+        from_export = exported if isinstance(encoder, OnnxEncoder) else None
+        for rows, batch_vectors in runner.embed(encoder, from_export, [texts[k] for k in missing], embedding):
+            batch = [missing[i] for i in rows]
             checkpoint.put(batch, batch_vectors)
             found.update(zip(batch, batch_vectors))
         manifest.passages = len(passages)
@@ -284,7 +369,7 @@ def _write(
     report.passages, report.embedded = len(passages), sum(key in embedded for key in keys)
     report.reused = len(passages) - report.embedded
     report.sentences = sum(map(len, sentence_keys))
-    report.sentences_embedded = len({k for ks in sentence_keys for k in ks if k in embedded})
+    report.sentences_embedded = len({k for ks in sentence_keys for k in ks if k in embedded} - set(keys))
     report.written = True
 
 
@@ -307,19 +392,24 @@ def build_index(
     *,
     embedder: Embedder | None = None,
     progress: BuildProgress | None = None,
+    runner: BuildRunner | None = None,
 ) -> BuildReport:
     """Index the transcripts in ``corpus`` (files or directories; default corpus/) into ``out``
     (default index/). Vectors of unchanged passages already in ``out`` are reused.
 
-    ``embedder``: an already loaded embedder for ``options.model``, to share one between builds."""
+    ``embedder``: an already loaded embedder for ``options.model``, to share one between builds.
+    ``runner``: where transcripts are read and texts embedded; default this process (``LOCAL``),
+    or Ray (``briefqa.indexing.ray_build.RayRunner``, docs/scale.md). The index is the same."""
+    runner = runner or LOCAL
     started = time.perf_counter()
     out = index_target(out or default_index_dir())
     if not isinstance(options, BuildOptions):
         options = BuildOptions() if options is None else BuildOptions.model_validate(options)
     corpus_paths = absolute_paths(corpus if corpus is not None else [default_corpus_dir()])
     sources = [_source(p) for p in source_files(corpus_paths)]
+    files = transcript_files(corpus_paths)
     transcripts, skipped = parse_files(
-        transcript_files(corpus_paths), _stage(progress, "Reading transcripts"), collections(corpus_paths)
+        files, _stage(progress, "Reading transcripts"), collections(corpus_paths), runner.read(files)
     )
     _require_transcripts(transcripts, skipped)
     embedder = _embedder_for(options, embedder)
@@ -349,7 +439,7 @@ def build_index(
             passages=0,
             created_at=now(),
         )
-        _write(out, transcripts, manifest, old, embedder, report, progress)
+        _write(out, transcripts, manifest, old, embedder, report, progress, runner)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -412,7 +502,7 @@ def add_to_index(
                 "created_at": now(),
             }
         )
-        _write(path, list(transcripts.values()), updated, old, embedder, report, progress)
+        _write(path, list(transcripts.values()), updated, old, embedder, report, progress, LOCAL)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 

@@ -76,11 +76,14 @@ class Manifest(BaseModel):
 
     def compute_fingerprint(self) -> str:
         """A hash of everything that shapes the index: model, settings and corpus."""
+        from briefqa.indexing.vectors import kind_for
+
         shaping = {
             "format_version": self.format_version,
             "model": self.model.model_dump(),
             "chunking": self.chunking.model_dump(),
-            "faiss_index": self.faiss_index,
+            # The kind of file built: "auto" and the kind it chose for these passages are the same index.
+            "faiss_index": kind_for(self.passages) if self.faiss_index == "auto" else self.faiss_index,
             "corpus": dict(sorted(self.corpus.items())),
         }
         if self.parsers:  # absent from indexes built before parsers had versions

@@ -12,6 +12,7 @@ build's mix of passages and sentences, 1.99x (docs/performance.md).
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -173,8 +174,9 @@ class OnnxEncoder:
     sha256: str | None = None
     window: int | None
 
-    def __init__(self, directory: Path, threads: int = QUERY_THREADS):
-
+    def __init__(self, directory: Path, threads: int = QUERY_THREADS, workers: int = 1):
+        """``threads``: ONNX Runtime's threads within one batch (a query is one batch);
+        ``workers``: batches run at once, each on ``threads`` threads (a build's many batches)."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -189,6 +191,7 @@ class OnnxEncoder:
             raise QueryEncoderError(ONNX_TOKENIZER) from None
         self.tokenizer.enable_truncation(config.max_seq_length)
         self.tokenizer.no_padding()
+        self.workers = workers
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -212,11 +215,22 @@ class OnnxEncoder:
         everything = self.tokenizer.encode_batch(texts)
         # Batches of equal token counts: no padding to compute (sorting by characters left some).
         order = sorted(range(len(texts)), key=lambda i: len(everything[i].ids))
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+        def run(rows: list[int]) -> list[int]:
             encodings = [everything[i] for i in rows]
             feed = {name: _padded(encodings, field) for name, field in _ONNX_INPUTS.items()}
             vectors[rows] = self.session.run(None, feed)[0]
-            if progress:
-                progress(min(start + batch_size, len(texts)), len(texts))
+            return rows
+
+        done = 0
+        pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None  # ONNX Runtime lets go of the GIL
+        try:
+            for rows in pool.map(run, batches) if pool else map(run, batches):
+                done += len(rows)
+                if progress:
+                    progress(done, len(texts))
+        finally:
+            if pool:
+                pool.shutdown(cancel_futures=True)
         return vectors

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from briefqa.choices import FaissKind
+from briefqa.choices import BuiltKind, FaissKind
 
 Ranking = list[tuple[int, float]]  # (passage row, score), best first
 RowReader = Callable[[int, int], np.ndarray]
@@ -24,6 +25,18 @@ HNSW_EF_SEARCH = 128
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 QUERY_THREADS = 1  # one query at a time: on 2 cores, 2 FAISS threads were ~20x slower
+# "auto" (the default) builds flat, exact search, below this many passages and LARGE_KIND from
+# there: see kind_for, and the measurements in docs/performance.md (At a million passages).
+AUTO_THRESHOLD = 200_000
+LARGE_KIND: BuiltKind = "ivf"
+# IVF: lists probed per query (saved in the index file), and training vectors per list.
+IVF_NPROBE = 16
+IVF_TRAIN_PER_LIST = 40
+# An approximate index searches a filter that leaves at most this many rows exactly (HNSW: ivf
+# decides by the share of its probed lists), reading their vectors this many at a time.
+EXACT_ROWS = 20_000
+EXACT_CHUNK = 16_384
+ADD_CHUNK = 65_536
 
 
 # How far from unit length a stored vector may be: half precision keeps ~3 decimal digits.
@@ -42,6 +55,29 @@ def sound_rows(vectors: np.ndarray) -> np.ndarray:
         return np.isfinite(vectors).all(axis=1) & (np.abs(norms - 1) <= UNIT_TOLERANCE)
 
 
+def kind_for(count: int) -> BuiltKind:
+    """The kind of index "auto" builds for this many passages: exact (flat) below ``AUTO_THRESHOLD``,
+    ``LARGE_KIND`` from there."""
+    return "flat" if count < AUTO_THRESHOLD else LARGE_KIND
+
+
+def ivf_lists(count: int) -> int:
+    """IVF's number of lists for this many vectors: about sqrt(n), a power of two (1,024 at a
+    million), and at least 39 training vectors a list (FAISS's k-means asks for that many)."""
+    lists = 1 << max(0, round(np.log2(max(1.0, np.sqrt(count)))))
+    return int(max(1, min(lists, count // 39)))
+
+
+def _bitmap_selector(allowed: np.ndarray) -> tuple[Any, np.ndarray]:
+    """A FAISS selector of the rows a boolean mask allows (a bitmap: one bit a row, built in
+    microseconds even for a million rows, where an id batch builds a hash set), and the bitmap,
+    which must outlive the search."""
+    import faiss
+
+    bits = np.packbits(allowed, bitorder="little")
+    return faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits)), bits
+
+
 class VectorIndex:
     """A FAISS index of the passages' vectors. Build with :meth:`build`, or :meth:`load` a file."""
 
@@ -49,29 +85,50 @@ class VectorIndex:
         self._faiss = faiss_index
 
     @classmethod
-    def build(cls, vectors: np.ndarray, kind: FaissKind = "flat") -> VectorIndex:
+    def build(cls, vectors: np.ndarray, kind: FaissKind = "auto") -> VectorIndex:
+        """``kind``: flat (exact), hnsw or ivf (approximate), or auto: ``kind_for`` the count."""
         import faiss
 
-        dimension = vectors.shape[1]
+        count, dimension = vectors.shape
+        built = kind_for(count) if kind == "auto" else kind
         index: Any
         half = faiss.ScalarQuantizer.QT_fp16
-        if kind == "flat":
+        if built == "flat":
             index = faiss.IndexScalarQuantizer(dimension, half, faiss.METRIC_INNER_PRODUCT)
-        else:
+        elif built == "hnsw":
             # the type stubs take the quantizer's enum for a class
             index = faiss.IndexHNSWSQ(dimension, half, HNSW_M, faiss.METRIC_INNER_PRODUCT)  # type: ignore[arg-type]
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             index.hnsw.efSearch = HNSW_EF_SEARCH
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        else:
+            lists = ivf_lists(count)
+            quantizer = faiss.IndexFlatIP(dimension)
+            index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, lists, half, faiss.METRIC_INNER_PRODUCT)
+            index.nprobe = min(IVF_NPROBE, lists)
+            index.by_residual = False  # codes of the vectors themselves: the scores a flat index gives
+            # k-means on a sample (the same one each build: a seeded choice of rows)
+            rng = np.random.default_rng(0)
+            sample = np.sort(rng.choice(count, min(count, IVF_TRAIN_PER_LIST * lists), replace=False))
+            index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
+        for start in range(0, count, ADD_CHUNK):  # a chunk at a time: never a float32 copy of them all
+            index.add(np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32))
+        if built == "ivf":
+            index.make_direct_map()  # a row's vector by its row: citations and the exact fallback read them
         return cls(index)
 
     @classmethod
     def load(cls, file: Path) -> VectorIndex:
-        """Raises RuntimeError for a damaged file."""
+        """Memory-mapped, not read: a search reads the pages it scans (all of them for a flat index,
+        the lists it probes for IVF), and a cold ask over a million passages loads in milliseconds.
+        Raises RuntimeError for a damaged file."""
         import faiss
 
         faiss.omp_set_num_threads(QUERY_THREADS)
-        return cls(faiss.read_index(str(file)))
+        with open(file, "rb") as handle:
+            ivf = handle.read(2) == b"Iw"  # the file's first four bytes name its kind: IwSq for IVF
+        # IO_FLAG_MMAP maps IVF's lists (its quantizer is read: a few MB); IO_FLAG_MMAP_IFC, flat codes
+        # (a flat index's, HNSW's storage). FAISS takes one or the other.
+        return cls(faiss.read_index(str(file), faiss.IO_FLAG_MMAP if ivf else faiss.IO_FLAG_MMAP_IFC))
 
     def save(self, file: Path) -> None:
         import faiss
@@ -85,6 +142,15 @@ class VectorIndex:
     @property
     def dimension(self) -> int:
         return int(self._faiss.d)
+
+    @cached_property
+    def kind(self) -> BuiltKind:
+        """What the file holds: flat, hnsw or ivf."""
+        import faiss
+
+        if isinstance(self._faiss, faiss.IndexHNSW):
+            return "hnsw"
+        return "ivf" if isinstance(self._faiss, faiss.IndexIVF) else "flat"
 
     def all_vectors(self) -> np.ndarray:
         if not self.count:
@@ -105,27 +171,56 @@ class VectorIndex:
         return self._faiss.reconstruct_batch(np.asarray(rows, dtype=np.int64))
 
     def search(self, query_vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> Ranking:
-        """The k rows nearest the query; with a boolean mask ``allowed``, among those rows only."""
-        import faiss
+        """The k rows nearest the query; with a boolean mask ``allowed``, among those rows only.
 
+        On an approximate index, a filter that leaves few rows is searched exactly over them (the
+        lists IVF probes, or the graph HNSW walks, would hold too few of them), as is any search
+        that finds fewer than k allowed rows."""
         query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
         if allowed is None:
             k = min(k, self.count)
             if k == 0:
                 return []
             scores, rows = self._faiss.search(query, k)
-        else:
-            ids = np.flatnonzero(allowed).astype(np.int64)
-            k = min(k, len(ids))
-            if k == 0:
-                return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))  # type: ignore[call-arg]
-            scores, rows = self._faiss.search(query, k, params=params)
-            if (rows[0] < 0).any():  # approximate indexes may miss inside a small subset: go exact
-                exact = self._faiss.reconstruct_batch(ids) @ query[0]
-                top = np.argsort(-exact, kind="stable")[:k]
-                return [(int(ids[i]), float(exact[i])) for i in top]
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+            if self.kind != "flat" and (rows[0] < 0).any():
+                return self._exact(np.arange(self.count, dtype=np.int64), query[0], k)
+            return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        ids = np.flatnonzero(allowed).astype(np.int64)
+        k = min(k, len(ids))
+        if k == 0:
+            return []
+        if self.kind != "flat" and self._few(len(ids), k):
+            return self._exact(ids, query[0], k)
+        selector, _bits = _bitmap_selector(allowed)
+        scores, rows = self._faiss.search(query, k, params=self._params(selector))
+        if (rows[0] < 0).any():  # an approximate index may miss inside a subset: go exact
+            return self._exact(ids, query[0], k)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0])]
+
+    def _few(self, allowed: int, k: int) -> bool:
+        """Whether an approximate search restricted to ``allowed`` rows would likely find fewer than k."""
+        if self.kind == "ivf":  # the probed lists hold about nprobe/nlist of the rows
+            return allowed * min(self._faiss.nprobe, self._faiss.nlist) / self._faiss.nlist < 2 * k
+        return allowed <= EXACT_ROWS
+
+    def _params(self, selector: Any) -> Any:
+        import faiss
+
+        if self.kind == "ivf":
+            return faiss.SearchParametersIVF(sel=selector, nprobe=self._faiss.nprobe)  # type: ignore[call-arg]
+        if self.kind == "hnsw":
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=self._faiss.hnsw.efSearch)  # type: ignore[attr-defined]
+        return faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+
+    def _exact(self, ids: np.ndarray, query: np.ndarray, k: int) -> Ranking:
+        """The k of ``ids`` nearest the query, by their stored vectors read a chunk at a time."""
+        scores = np.empty(len(ids), dtype=np.float32)
+        for start in range(0, len(ids), EXACT_CHUNK):
+            part = ids[start : start + EXACT_CHUNK]
+            scores[start : start + len(part)] = self._faiss.reconstruct_batch(part) @ query
+        top = np.sort(np.argpartition(-scores, k - 1)[:k]) if k < len(ids) else np.arange(len(ids))
+        top = top[np.argsort(-scores[top], kind="stable")]  # ties: the lower row first
+        return [(int(ids[i]), float(scores[i])) for i in top]
 
 
 class SentenceVectors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from briefqa.hashing import text_sha256
@@ -69,40 +70,72 @@ def collections(paths: Iterable[Path | str]) -> dict[Path, str]:
     return found
 
 
+@dataclass(frozen=True)
+class FileReading:
+    """One file read and parsed on its own, before it is checked against the others (``parse_files``
+    skips a file that repeats another's text or briefing id). ``digest``: sha256 of its text, None
+    when it could not be read; ``skipped``: why it cannot be indexed, else ``transcript``."""
+
+    path: Path
+    digest: str | None = None
+    transcript: ParsedTranscript | None = None
+    skipped: SkippedFile | None = None
+
+
+def read_file(path: Path) -> FileReading:
+    """Read and parse one transcript file; a bad file gives its reason, never an exception. What
+    it parses to does not depend on the other files read, so files may be read in parallel."""
+    digest = None
+    try:
+        read = read_transcript(path)
+        digest = text_sha256(read.text)
+        return FileReading(path, digest, transcript=parse_transcript(path, read))
+    except TranscriptError as err:
+        return FileReading(path, digest, skipped=SkippedFile(path=err.path, reason=err.reason, line=err.line))
+    except OSError as err:
+        return FileReading(path, digest, skipped=SkippedFile(path=str(path), reason=f"cannot be read: {err.strerror}"))
+
+
 def parse_files(
     files: list[Path],
     progress: Callable[[int, int], None] | None = None,
     collection_of: dict[Path, str] | None = None,
+    readings: Iterable[FileReading] | None = None,
 ) -> tuple[list[ParsedTranscript], list[SkippedFile]]:
     """Parse each file on its own; a bad file is skipped with its reason, never fatal.
-    ``progress(done, total)`` is called after each file."""
+    ``progress(done, total)`` is called after each file. ``readings``: ``read_file`` of each of
+    ``files``, in their order, when they were read elsewhere (by Ray tasks); None to read them here."""
     parsed: list[ParsedTranscript] = []
     skipped: list[SkippedFile] = []
     seen_content: dict[str, str] = {}
     seen_ids: dict[str, str] = {}
-    for done, path in enumerate(files, start=1):
+    for done, (path, reading) in enumerate(zip(files, readings if readings is not None else map(read_file, files)), 1):
         if progress and done > 1:
             progress(done - 1, len(files))
-        try:
-            read = read_transcript(path)
-            digest = text_sha256(read.text)
-            if digest in seen_content:
-                raise TranscriptError(path, f"repeats {seen_content[digest]} word for word; remove one of them")
-            transcript = parse_transcript(path, read)
-            if transcript.id in seen_ids:
-                raise TranscriptError(
-                    path, f"has the same briefing id '{transcript.id}' as {seen_ids[transcript.id]}; rename one"
+        # A file that repeats another word for word is named so, whatever else is wrong with it.
+        if reading.digest is not None and reading.digest in seen_content:
+            skipped.append(
+                SkippedFile(
+                    path=str(path), reason=f"repeats {seen_content[reading.digest]} word for word; remove one of them"
                 )
-        except TranscriptError as err:
-            skipped.append(SkippedFile(path=err.path, reason=err.reason, line=err.line))
+            )
             continue
-        except OSError as err:
-            skipped.append(SkippedFile(path=str(path), reason=f"cannot be read: {err.strerror}"))
+        transcript = reading.transcript
+        if reading.skipped is not None or transcript is None:
+            skipped.append(reading.skipped or SkippedFile(path=str(path), reason="cannot be read"))
+            continue
+        if transcript.id in seen_ids:
+            skipped.append(
+                SkippedFile(
+                    path=str(path),
+                    reason=f"has the same briefing id '{transcript.id}' as {seen_ids[transcript.id]}; rename one",
+                )
+            )
             continue
         if not transcript.collection:
             name = (collection_of or {}).get(path) or path.absolute().parent.name
             transcript = transcript.model_copy(update={"collection": name})
-        seen_content[digest] = str(path)
+        seen_content[reading.digest or ""] = str(path)
         seen_ids[transcript.id] = str(path)
         parsed.append(transcript)
     if progress and files:
