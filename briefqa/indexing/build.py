@@ -109,7 +109,7 @@ class BuildRunner(Protocol):
     # Texts to embed from which a build whose old index has a query encoder for the same model
     # exports the model anew to embed them with that export.
     export_min: int
-    device: Device  # where the export embeds: the CPU, or a GPU through ONNX Runtime's CUDA provider
+    device: Device  # where texts are embedded: the CPU (the ONNX export), or a GPU (torch with CUDA)
 
     def read(self, files: list[Path]) -> Iterable[FileReading]:
         """``read_file`` of each file, in their order."""
